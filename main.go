@@ -1,3 +1,5 @@
+// Command packer-builder-nspawn is a Packer builder plugin that builds and
+// provisions systemd-nspawn containers.
 package main
 
 import (
@@ -10,6 +12,10 @@ import (
 func main() {
 	server, err := plugin.Server()
 	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := server.RegisterBuilder(new(Builder)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
+	"github.com/hashicorp/packer/packer-plugin-sdk/multistep/commonsteps"
+	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
+)
+
+// Builder builds a systemd-nspawn container.
+type Builder struct {
+	config *Config
+	// newMachine gives the host operations; tests replace it with a fake.
+	newMachine func(ui packersdk.Ui) Machine
+}
+
+var _ packersdk.Builder = (*Builder)(nil)
+
+func (b *Builder) ConfigSpec() hcldec.ObjectSpec {
+	return new(FlatConfig).HCL2Spec()
+}
+
+// Prepare decodes and checks the configuration; nothing on the host is
+// touched yet.
+func (b *Builder) Prepare(raws ...interface{}) ([]string, []string, error) {
+	cfg, err := decodeConfig(raws...)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.applyDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, nil, err
+	}
+	b.config = cfg
+	return nil, nil, nil
+}
+
+func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook) (packersdk.Artifact, error) {
+	cfg := b.config
+	m := b.machine(ui)
+
+	state := new(multistep.BasicStateBag)
+	state.Put(stateConfig, cfg)
+	state.Put(stateMachine, m)
+	state.Put("ui", ui)
+	state.Put("hook", hook)
+	state.Put("communicator", &communicator{ctx: ctx, machine: m, name: cfg.PackerBuildName})
+
+	runner := commonsteps.NewRunner(b.steps(), cfg.PackerConfig, ui)
+	runner.Run(ctx, state)
+
+	// -on-error=abort skips every Cleanup: keep the container for
+	// inspection, but never leave it running.
+	if started, _ := state.Get(stateStarted).(bool); started {
+		if err := stopContainer(context.Background(), m, ui, cfg); err != nil {
+			ui.Error(err.Error())
+		}
+	}
+	if err, ok := state.GetOk("error"); ok {
+		return nil, err.(error)
+	}
+	if _, ok := state.GetOk(multistep.StateCancelled); ok {
+		return nil, errors.New("build was cancelled")
+	}
+	if _, ok := state.GetOk(multistep.StateHalted); ok {
+		return nil, errors.New("build was halted")
+	}
+	return &artifact{config: cfg, machine: m}, nil
+}
+
+// steps is the build: make the container one way, boot it, provision it,
+// shut it down.
+func (b *Builder) steps() []multistep.Step {
+	var create multistep.Step = &stepDebootstrap{}
+	switch {
+	case b.config.Import != "":
+		create = &stepImport{}
+	case b.config.Clone != "":
+		create = &stepClone{}
+	}
+	return []multistep.Step{
+		&stepPrepare{},
+		create,
+		&stepStart{},
+		new(commonsteps.StepProvision),
+		&stepShutdown{},
+	}
+}
+
+func (b *Builder) machine(ui packersdk.Ui) Machine {
+	if b.newMachine != nil {
+		return b.newMachine(ui)
+	}
+	return &hostMachine{say: ui.Message}
+}

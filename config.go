@@ -1,0 +1,226 @@
+//go:generate mapstructure-to-hcl2 -type Config
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/packer/packer-plugin-sdk/common"
+	"github.com/hashicorp/packer/packer-plugin-sdk/template/config"
+	"github.com/hashicorp/packer/packer-plugin-sdk/template/interpolate"
+)
+
+// Config is the nspawn builder's configuration. Every option is optional.
+type Config struct {
+	common.PackerConfig `mapstructure:",squash"`
+
+	// Import the container from a URL (tar or raw image), a local `.tar`,
+	// `.tar.gz`, `.tar.xz`, `.tar.zst` or raw image file, or a directory,
+	// instead of running debootstrap.
+	Import string `mapstructure:"import"`
+	// How `machinectl pull-*` verifies an `import` URL: `no`, `checksum` or
+	// `signature`. Default: machinectl's own default, `signature`.
+	ImportVerify string `mapstructure:"import_verify"`
+	// Clone this existing container instead of running debootstrap.
+	Clone string `mapstructure:"clone"`
+	// The suite (release) that debootstrap installs. Default `unstable`.
+	Suite string `mapstructure:"suite"`
+	// The mirror debootstrap installs from. Default: none passed, so
+	// debootstrap uses its own default mirror for the suite.
+	Mirror string `mapstructure:"mirror"`
+	// The debootstrap variant, such as `minbase`. Default: none passed.
+	Variant string `mapstructure:"variant"`
+	// Where debootstrap keeps downloaded packages between builds.
+	// Default `/var/cache/apt/archives`.
+	CacheDir string `mapstructure:"cache_dir"`
+	// Where the container is created. Default `/var/lib/machines`.
+	MachinesDir string `mapstructure:"machines_dir"`
+	// How long to wait for the container to start up, and to shut down,
+	// as a duration such as `90s` or `2m`. Default `20s`.
+	Timeout time.Duration `mapstructure:"timeout"`
+
+	ctx interpolate.Context
+}
+
+const (
+	defaultSuite       = "unstable"
+	defaultCacheDir    = "/var/cache/apt/archives"
+	defaultMachinesDir = "/var/lib/machines"
+	defaultTimeout     = 20 * time.Second
+	maxTimeout         = 24 * time.Hour
+	maxNameLength      = 64
+)
+
+// machineName follows hostname rules: it names a directory under
+// machines_dir and is the container's hostname.
+var machineName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$`)
+
+var verifyModes = []string{"no", "checksum", "signature"}
+
+// decodeConfig reads Packer's raw configuration into a Config.
+func decodeConfig(raws ...interface{}) (*Config, error) {
+	var c Config
+	err := config.Decode(&c, &config.DecodeOpts{
+		PluginType:         builderID,
+		Interpolate:        true,
+		InterpolateContext: &c.ctx,
+	}, raws...)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// applyDefaults fills in every option left empty.
+func (c *Config) applyDefaults() {
+	if c.Suite == "" {
+		c.Suite = defaultSuite
+	}
+	if c.CacheDir == "" {
+		c.CacheDir = defaultCacheDir
+	}
+	if c.MachinesDir == "" {
+		c.MachinesDir = defaultMachinesDir
+	}
+	if c.Timeout == 0 {
+		c.Timeout = defaultTimeout
+	}
+	c.MachinesDir = filepath.Clean(c.MachinesDir)
+	c.CacheDir = filepath.Clean(c.CacheDir)
+	// A relative import is relative to where packer runs, as on a shell.
+	if c.Import != "" && !isURL(c.Import) && !strings.Contains(c.Import, "://") {
+		if abs, err := filepath.Abs(c.Import); err == nil {
+			c.Import = abs
+		}
+	}
+}
+
+// validate checks the options without touching the host, except to look
+// at the paths they name.
+func (c *Config) validate() error {
+	var errs []error
+	add := func(format string, args ...interface{}) {
+		errs = append(errs, fmt.Errorf(format, args...))
+	}
+	if err := validateName(c.PackerBuildName); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Import != "" && c.Clone != "" {
+		add(`"import" and "clone" are both set; choose one source for the container`)
+	}
+	if c.Clone != "" {
+		if err := validateName(c.Clone); err != nil {
+			add(`clone: %q is not a machine name; give the name of a container in %s`, c.Clone, defaultMachinesDir)
+		} else if c.Clone == c.PackerBuildName {
+			add(`clone: %q is the container this build makes; clone another one`, c.Clone)
+		}
+	}
+	if c.Import != "" {
+		if err := checkImport(c.Import); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.ImportVerify != "" && !contains(verifyModes, c.ImportVerify) {
+		add(`import_verify: %q is not one of %s`, c.ImportVerify, strings.Join(verifyModes, ", "))
+	}
+	if c.Mirror != "" {
+		if u, err := url.Parse(c.Mirror); err != nil || u.Scheme == "" || u.Host == "" && u.Scheme != "file" {
+			add(`mirror: %q is not a URL; give one like "http://HOST/debian"`, c.Mirror)
+		}
+	}
+	if c.Variant != "" && !variantName.MatchString(c.Variant) {
+		add(`variant: %q is not a debootstrap variant; use one such as "minbase" or "buildd"`, c.Variant)
+	}
+	if !suiteName.MatchString(c.Suite) {
+		add(`suite: %q is not a suite name; use one such as "bookworm" or "unstable"`, c.Suite)
+	}
+	if err := checkDir("machines_dir", c.MachinesDir); err != nil {
+		errs = append(errs, err)
+	} else if c.MachinesDir != defaultMachinesDir && (c.Import != "" || c.Clone != "") {
+		add(`machines_dir: machinectl imports and clones only into %s; leave machines_dir unset with "import" or "clone"`, defaultMachinesDir)
+	}
+	if c.Import == "" && c.Clone == "" {
+		if err := checkDir("cache_dir", c.CacheDir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.Timeout < 0 {
+		add(`timeout: %s is negative; give a positive duration such as "90s"`, c.Timeout)
+	}
+	if c.Timeout > maxTimeout {
+		add(`timeout: %s is more than %s; give a shorter duration such as "5m"`, c.Timeout, maxTimeout)
+	}
+	return errors.Join(errs...)
+}
+
+var (
+	variantName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+	suiteName   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+)
+
+// validateName checks the build name, which becomes a path under
+// machines_dir and the container's hostname.
+func validateName(name string) error {
+	const fix = "name the source or build with letters, digits, '-', '_' and '.' only"
+	switch {
+	case name == "":
+		return fmt.Errorf(`name: the build has no name; %s`, fix)
+	case len(name) > maxNameLength:
+		return fmt.Errorf(`name: %q is longer than %d characters; shorten it`, name, maxNameLength)
+	case strings.Contains(name, ".."):
+		return fmt.Errorf(`name: %q contains ".."; %s`, name, fix)
+	case !machineName.MatchString(name):
+		return fmt.Errorf(`name: %q is not a valid machine name (it must start and end with a letter or digit); %s`, name, fix)
+	}
+	return nil
+}
+
+// checkDir requires an absolute path to an existing directory.
+func checkDir(option, path string) error {
+	if !filepath.IsAbs(path) {
+		return fmt.Errorf(`%s: %q is a relative path; give an absolute one`, option, path)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf(`%s: %q does not exist; create it or choose another directory`, option, path)
+	}
+	if !info.IsDir() {
+		return fmt.Errorf(`%s: %q is not a directory; choose a directory`, option, path)
+	}
+	return nil
+}
+
+// checkImport requires an http(s) URL, or a local file or directory that
+// exists.
+func checkImport(source string) error {
+	if isURL(source) {
+		return nil
+	}
+	if strings.Contains(source, "://") {
+		return fmt.Errorf(`import: %q is not an http(s) URL; machinectl pulls only over http and https`, source)
+	}
+	info, err := os.Stat(source)
+	if err != nil {
+		return fmt.Errorf(`import: %q does not exist; give an existing file, directory or an http(s) URL`, source)
+	}
+	if !info.IsDir() && !info.Mode().IsRegular() {
+		return fmt.Errorf(`import: %q is neither a regular file nor a directory; give an image file or a directory`, source)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, item := range list {
+		if item == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+)
+
+// Files written into a debootstrapped image; the names sort late so they
+// win over the distribution's own snippets.
+const (
+	noRecommendsPath = "etc/apt/apt.conf.d/90nspawn-no-recommends"
+	noRecommends     = "APT::Install-Recommends \"false\";\n"
+	noDocsPath       = "etc/dpkg/dpkg.cfg.d/90nspawn-no-docs"
+	noDocs           = "# Containers carry no documentation; copyright files stay.\n" +
+		"path-exclude=/usr/share/doc/*\n" +
+		"path-include=/usr/share/doc/*/copyright\n" +
+		"path-exclude=/usr/share/man/*\n" +
+		"path-exclude=/usr/share/info/*\n"
+)
+
+// setUpImage applies the image conventions to the tree at dir. It works
+// through os.Root so no symlink in the tree can lead outside it.
+func setUpImage(dir string) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	steps := []func(*os.Root) error{
+		writeConfigs, removeDocs, removeHostname, allowConsoleRoot,
+	}
+	for _, step := range steps {
+		if err := step(root); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeConfigs(root *os.Root) error {
+	if err := root.WriteFile(noRecommendsPath, []byte(noRecommends), 0o644); err != nil {
+		return err
+	}
+	return root.WriteFile(noDocsPath, []byte(noDocs), 0o644)
+}
+
+// removeDocs deletes what the dpkg exclusions would not have installed.
+func removeDocs(root *os.Root) error {
+	for _, dir := range []string{"usr/share/man", "usr/share/info"} {
+		if err := emptyDir(root, dir); err != nil {
+			return err
+		}
+	}
+	var doomed []string
+	err := fs.WalkDir(root.FS(), "usr/share/doc", func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && path.Base(p) != "copyright" {
+			doomed = append(doomed, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range doomed {
+		if err := root.Remove(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emptyDir removes everything inside dir, keeping dir itself.
+func emptyDir(root *os.Root, dir string) error {
+	entries, err := fs.ReadDir(root.FS(), dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := root.RemoveAll(path.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeHostname lets nspawn set the hostname from the machine name;
+// debootstrap copies the build host's name into the image.
+func removeHostname(root *os.Root) error {
+	err := root.Remove("etc/hostname")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// allowConsoleRoot lets root log in on the container console (machinectl
+// login, -b in a terminal): debootstrap leaves root's password locked.
+// Only the host's root can reach that console.
+func allowConsoleRoot(root *os.Root) error {
+	shadow, err := fs.ReadFile(root.FS(), "etc/shadow")
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	for _, line := range strings.SplitAfter(string(shadow), "\n") {
+		fields := strings.Split(line, ":")
+		if len(fields) > 2 && fields[0] == "root" && (fields[1] == "*" || fields[1] == "!" || fields[1] == "!*") {
+			fields[1] = ""
+			line = strings.Join(fields, ":")
+		}
+		out.WriteString(line)
+	}
+	return root.WriteFile("etc/shadow", out.Bytes(), 0o640)
+}

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Machine is every host operation the builder needs. hostMachine runs the
+// real tools; tests use a fake that records calls and fails on demand.
+type Machine interface {
+	// ImageKnown reports whether machined knows an image of that name.
+	ImageKnown(ctx context.Context, name string) (bool, error)
+	// Running reports whether machined has a running machine of that name.
+	Running(ctx context.Context, name string) (bool, error)
+	// Debootstrap installs a Debian tree into opts.Target.
+	Debootstrap(ctx context.Context, opts debootstrapOptions) error
+	// EnableUnits enables systemd units in the offline tree at root.
+	EnableUnits(ctx context.Context, root string, units ...string) error
+	// Import makes the image name from src, as machinectl import-*/pull-* do.
+	Import(ctx context.Context, src importSource, name string) error
+	// Clone copies the image src to the new image name.
+	Clone(ctx context.Context, src, name string) error
+	// Start boots the image name with machinectl start.
+	Start(ctx context.Context, name string) error
+	// SystemState asks the container's systemd how far it has booted
+	// ("starting", "running", "degraded", ...), waiting for boot to end.
+	SystemState(ctx context.Context, name string) (string, error)
+	// Poweroff asks the container to shut down cleanly.
+	Poweroff(ctx context.Context, name string) error
+	// Terminate kills the container at once.
+	Terminate(ctx context.Context, name string) error
+	// RemoveImage deletes an image known to machined.
+	RemoveImage(ctx context.Context, name string) error
+	// RemoveTree deletes a directory tree that the build made itself.
+	RemoveTree(path string) error
+	// LinkImage makes the tree at path bootable as name by machinectl.
+	LinkImage(name, path string) error
+	// UnlinkImage removes what LinkImage made.
+	UnlinkImage(name string) error
+	// Exec runs argv inside the running container name.
+	Exec(ctx context.Context, name string, cmd execRequest) (int, error)
+}
+
+// execRequest is one command to run in a container, with its streams.
+type execRequest struct {
+	Argv   []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// debootstrapOptions are the inputs of one debootstrap run.
+type debootstrapOptions struct {
+	Suite, Target, Mirror, Variant, CacheDir string
+	Include                                  []string
+}
+
+// runtimeImagesDir is searched by machined and cleared at boot, so a link
+// there never outlives the host's uptime.
+const runtimeImagesDir = "/run/machines"
+
+// stopGrace is how long a cancelled tool gets between SIGTERM and SIGKILL.
+const stopGrace = 10 * time.Second
+
+// hostMachine runs the host's tools. Output of the long-running ones goes
+// to say, one line at a time, as it comes.
+type hostMachine struct {
+	say func(line string)
+}
+
+func (h *hostMachine) ImageKnown(ctx context.Context, name string) (bool, error) {
+	return h.known(ctx, "show-image", name)
+}
+
+func (h *hostMachine) Running(ctx context.Context, name string) (bool, error) {
+	return h.known(ctx, "show", name)
+}
+
+// known runs a machinectl query that fails exactly when name is unknown.
+func (h *hostMachine) known(ctx context.Context, verb, name string) (bool, error) {
+	out, err := h.output(ctx, "machinectl", verb, "--property=Name", "--", name)
+	if err == nil {
+		return true, nil
+	}
+	if strings.Contains(out, "No machine") || strings.Contains(out, "No image") ||
+		strings.Contains(out, "not known") || strings.Contains(out, "No such") {
+		return false, nil
+	}
+	return false, fmt.Errorf("machinectl %s %s: %w: %s", verb, name, err, strings.TrimSpace(out))
+}
+
+func (h *hostMachine) Debootstrap(ctx context.Context, opts debootstrapOptions) error {
+	return h.stream(ctx, nil, debootstrapArgv(opts)...)
+}
+
+func (h *hostMachine) EnableUnits(ctx context.Context, root string, units ...string) error {
+	return h.stream(ctx, nil, append([]string{"systemctl", "--root=" + root, "enable", "--"}, units...)...)
+}
+
+func (h *hostMachine) Import(ctx context.Context, src importSource, name string) error {
+	if src.Kind != importTarZstd {
+		return h.stream(ctx, nil, importArgv(src, name)...)
+	}
+	// machinectl reads no zstd: decompress in a pipe, never to a temp file.
+	zstd := h.command(ctx, "zstd", "-dc", "--", src.Path)
+	pipe, err := zstd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	zstd.Stderr = &lineWriter{emit: h.say}
+	if err := zstd.Start(); err != nil {
+		return fmt.Errorf("zstd: %w", err)
+	}
+	importErr := h.stream(ctx, pipe, importArgv(src, name)...)
+	zstdErr := zstd.Wait()
+	if importErr != nil {
+		return importErr
+	}
+	if zstdErr != nil {
+		return fmt.Errorf("zstd -dc %s: %w", src.Path, zstdErr)
+	}
+	return nil
+}
+
+func (h *hostMachine) Clone(ctx context.Context, src, name string) error {
+	return h.stream(ctx, nil, "machinectl", "clone", "--", src, name)
+}
+
+func (h *hostMachine) Start(ctx context.Context, name string) error {
+	return h.stream(ctx, nil, "machinectl", "start", "--", name)
+}
+
+func (h *hostMachine) SystemState(ctx context.Context, name string) (string, error) {
+	out, err := h.output(ctx, "systemctl", "--machine="+name, "is-system-running", "--wait")
+	state := strings.TrimSpace(out)
+	// is-system-running exits non-zero for every state but "running".
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		return "", err
+	}
+	if strings.ContainsAny(state, " \n") {
+		return "", fmt.Errorf("systemctl --machine=%s is-system-running: %s", name, state)
+	}
+	return state, nil
+}
+
+func (h *hostMachine) Poweroff(ctx context.Context, name string) error {
+	return h.stream(ctx, nil, "machinectl", "poweroff", "--", name)
+}
+
+func (h *hostMachine) Terminate(ctx context.Context, name string) error {
+	return h.stream(ctx, nil, "machinectl", "terminate", "--", name)
+}
+
+func (h *hostMachine) RemoveImage(ctx context.Context, name string) error {
+	return h.stream(ctx, nil, "machinectl", "remove", "--", name)
+}
+
+func (h *hostMachine) RemoveTree(path string) error {
+	return os.RemoveAll(path)
+}
+
+func (h *hostMachine) LinkImage(name, path string) error {
+	if err := os.MkdirAll(runtimeImagesDir, 0o755); err != nil {
+		return err
+	}
+	return os.Symlink(path, filepath.Join(runtimeImagesDir, name))
+}
+
+func (h *hostMachine) UnlinkImage(name string) error {
+	err := os.Remove(filepath.Join(runtimeImagesDir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func (h *hostMachine) Exec(ctx context.Context, name string, req execRequest) (int, error) {
+	argv := execArgv(name, req.Argv)
+	cmd := h.command(ctx, argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = req.Stdin, req.Stdout, req.Stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) && ctx.Err() == nil {
+		return exitErr.ExitCode(), nil
+	}
+	if err != nil {
+		return -1, fmt.Errorf("systemd-run --machine=%s: %w", name, err)
+	}
+	return 0, nil
+}
+
+// command prepares a tool in its own process group, so cancelling the
+// build stops the tool and every child it started (dpkg, wget, ...).
+func (h *hostMachine) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = stopGrace
+	return cmd
+}
+
+// stream runs argv with its output sent to the UI line by line.
+func (h *hostMachine) stream(ctx context.Context, stdin io.Reader, argv ...string) error {
+	cmd := h.command(ctx, argv[0], argv[1:]...)
+	out := &lineWriter{emit: h.say}
+	tail := &tailBuffer{max: 2048}
+	cmd.Stdin = stdin
+	cmd.Stdout = out
+	cmd.Stderr = io.MultiWriter(out, tail)
+	err := cmd.Run()
+	out.Flush()
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", argv[0], ctx.Err())
+		}
+		return fmt.Errorf("%s failed (%w): %s", strings.Join(argv[:2], " "), err, tail.lastLine())
+	}
+	return nil
+}
+
+// output runs a short query and returns its combined output.
+func (h *hostMachine) output(ctx context.Context, argv ...string) (string, error) {
+	var buf bytes.Buffer
+	cmd := h.command(ctx, argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err := cmd.Run()
+	return buf.String(), err
+}
+
+// debootstrapArgv is the debootstrap command line for opts.
+func debootstrapArgv(opts debootstrapOptions) []string {
+	argv := []string{"debootstrap"}
+	if opts.Variant != "" {
+		argv = append(argv, "--variant="+opts.Variant)
+	}
+	argv = append(argv,
+		"--include="+strings.Join(opts.Include, ","),
+		"--cache-dir="+opts.CacheDir,
+		opts.Suite, opts.Target)
+	if opts.Mirror != "" {
+		argv = append(argv, opts.Mirror)
+	}
+	return argv
+}
+
+// importArgv is the machinectl command line that makes image name from src;
+// a .tar.zst is read from standard input.
+func importArgv(src importSource, name string) []string {
+	switch src.Kind {
+	case pullTar, pullRaw:
+		argv := []string{"machinectl", string(src.Kind)}
+		if src.Verify != "" {
+			argv = append(argv, "--verify="+src.Verify)
+		}
+		return append(argv, "--", src.Path, name)
+	case importTarZstd:
+		return []string{"machinectl", "import-tar", "--", "-", name}
+	default:
+		return []string{"machinectl", string(src.Kind), "--", src.Path, name}
+	}
+}
+
+// execArgv runs argv in the container through the service manager, with
+// our pipes as its streams and its exit status as ours.
+func execArgv(name string, argv []string) []string {
+	return append([]string{"systemd-run", "--machine=" + name,
+		"--pipe", "--wait", "--quiet", "--collect", "--"}, argv...)
+}

@@ -1,0 +1,16 @@
+package main
+
+// State bag keys shared between steps. Packer's own ("ui", "hook",
+// "communicator", "error") are used as Packer names them.
+const (
+	stateConfig  = "config"
+	stateMachine = "machine"
+	// stateCreated is true once this build has made the container, so
+	// cleanup may remove it; a container found before the build never is.
+	stateCreated = "container_created"
+	// stateStarted is true while this build has the container running.
+	stateStarted = "container_started"
+	// stateLinked is true while the container in a custom machines_dir is
+	// linked where machinectl finds it.
+	stateLinked = "container_linked"
+)

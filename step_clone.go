@@ -1,0 +1,28 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
+	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
+)
+
+// stepClone makes the container as a copy of an existing one (a snapshot
+// on btrfs).
+type stepClone struct{}
+
+func (s *stepClone) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
+	cfg := state.Get(stateConfig).(*Config)
+	m := state.Get(stateMachine).(Machine)
+	ui := state.Get("ui").(packersdk.Ui)
+
+	ui.Say(fmt.Sprintf("Cloning %s as %s...", cfg.Clone, cfg.PackerBuildName))
+	state.Put(stateCreated, true)
+	if err := m.Clone(ctx, cfg.Clone, cfg.PackerBuildName); err != nil {
+		return halt(state, fmt.Errorf("clone %s: %w", cfg.Clone, err))
+	}
+	return multistep.ActionContinue
+}
+
+func (s *stepClone) Cleanup(state multistep.StateBag) { undoCreate(state) }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
+	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
+)
+
+// terminateGrace bounds the wait after machinectl terminate, which kills at
+// once and so needs no user-set timeout.
+const terminateGrace = 15 * time.Second
+
+// resetIdentityCommands empty (machine-id) or removed (the D-Bus copy) so each
+// container made from the image gets its own machine-id at first boot.
+var resetIdentityCommands = [][]string{
+	{"/bin/cp", "/dev/null", "/etc/machine-id"},
+	{"/bin/rm", "-f", "/var/lib/dbus/machine-id"},
+}
+
+// stepShutdown resets the machine identity and powers the container off.
+type stepShutdown struct{}
+
+func (s *stepShutdown) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
+	cfg := state.Get(stateConfig).(*Config)
+	m := state.Get(stateMachine).(Machine)
+	ui := state.Get("ui").(packersdk.Ui)
+
+	ui.Say("Emptying the machine-id, so every copy gets its own...")
+	for _, argv := range resetIdentityCommands {
+		var out tailBuffer
+		out.max = 1024
+		code, err := m.Exec(ctx, cfg.PackerBuildName, execRequest{Argv: argv, Stdout: &out, Stderr: &out})
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exit status %d: %s", code, out.lastLine())
+		}
+		if err != nil {
+			return halt(state, fmt.Errorf("resetting the machine-id (%s): %w", argv[0], err))
+		}
+	}
+	if err := stopContainer(ctx, m, ui, cfg); err != nil {
+		return halt(state, err)
+	}
+	state.Put(stateStarted, false)
+	return multistep.ActionContinue
+}
+
+func (s *stepShutdown) Cleanup(state multistep.StateBag) {}
+
+// stopContainer powers the container off cleanly, waiting at most timeout,
+// and terminates it if it does not go.
+func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config) error {
+	name := cfg.PackerBuildName
+	if up, err := m.Running(ctx, name); err == nil && !up {
+		return nil
+	}
+	ui.Say(fmt.Sprintf("Powering off container %s...", name))
+	err := m.Poweroff(ctx, name)
+	if err == nil {
+		err = waitGone(ctx, m, name, cfg.Timeout)
+	}
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) {
+		ctx = context.Background()
+	}
+	ui.Error(fmt.Sprintf("Warning: %s; terminating container %s", err, name))
+	if err := m.Terminate(ctx, name); err != nil {
+		if up, qerr := m.Running(ctx, name); qerr == nil && !up {
+			return nil
+		}
+		return fmt.Errorf("terminate %s: %w; stop it with: machinectl terminate %s", name, err, name)
+	}
+	return waitGone(ctx, m, name, terminateGrace)
+}
+
+// waitGone waits until machined no longer lists the machine, for at most
+// timeout.
+func waitGone(ctx context.Context, m Machine, name string, timeout time.Duration) error {
+	waitCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		up, err := m.Running(waitCtx, name)
+		if err == nil && !up {
+			return nil
+		}
+		select {
+		case <-waitCtx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return fmt.Errorf("waiting for %s to stop: %w", name, ctx.Err())
+			}
+			return fmt.Errorf(`container %s did not stop within timeout %s; raise "timeout" if it needs longer`, name, timeout)
+		case <-time.After(pollInterval):
+		}
+	}
+}

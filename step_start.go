@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
+	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
+)
+
+// pollInterval paces the checks of a container's state: short, so the
+// build follows the container closely, without busy-looping.
+const pollInterval = 50 * time.Millisecond
+
+// stepStart boots the container and waits until its systemd has finished
+// starting up, so systemd-run --machine works.
+type stepStart struct{}
+
+func (s *stepStart) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
+	cfg := state.Get(stateConfig).(*Config)
+	m := state.Get(stateMachine).(Machine)
+	ui := state.Get("ui").(packersdk.Ui)
+	name := cfg.PackerBuildName
+
+	if cfg.ownsTree() {
+		if err := m.LinkImage(name, cfg.containerPath()); err != nil {
+			return halt(state, fmt.Errorf("machines_dir: cannot make %s bootable: %w", cfg.containerPath(), err))
+		}
+		state.Put(stateLinked, true)
+	}
+	ui.Say(fmt.Sprintf("Starting container %s...", name))
+	state.Put(stateStarted, true)
+	if err := m.Start(ctx, name); err != nil {
+		return halt(state, fmt.Errorf("start %s: %w; see journalctl -u systemd-nspawn@%s", name, err, name))
+	}
+	if err := waitRunning(ctx, m, name, cfg.Timeout); err != nil {
+		return halt(state, err)
+	}
+	ui.Say(fmt.Sprintf("Container %s is up.", name))
+	return multistep.ActionContinue
+}
+
+// waitRunning waits until the container's systemd reports running or
+// degraded, for at most timeout.
+func waitRunning(ctx context.Context, m Machine, name string, timeout time.Duration) error {
+	waitCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	last := "not reachable"
+	for {
+		st, err := m.SystemState(waitCtx, name)
+		switch {
+		case err == nil && (st == "running" || st == "degraded"):
+			return nil
+		case err == nil && (st == "stopping" || st == "offline"):
+			return fmt.Errorf("start %s: the container's systemd is %s; see journalctl -u systemd-nspawn@%s", name, st, name)
+		case err == nil:
+			last = st
+		}
+		if up, err := m.Running(waitCtx, name); err == nil && !up {
+			return fmt.Errorf("start %s: the container stopped while booting; check that the image has systemd and dbus, and see journalctl -u systemd-nspawn@%s", name, name)
+		}
+		select {
+		case <-waitCtx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return fmt.Errorf("start %s: %w", name, ctx.Err())
+			}
+			return fmt.Errorf(`start %s: the container did not finish booting within timeout %s (its systemd: %s); raise "timeout" or see journalctl -u systemd-nspawn@%s`,
+				name, timeout, last, name)
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// Cleanup stops the container if the build failed while it was running;
+// a successful build has stopped it already.
+func (s *stepStart) Cleanup(state multistep.StateBag) {
+	cfg := state.Get(stateConfig).(*Config)
+	m := state.Get(stateMachine).(Machine)
+	ui := state.Get("ui").(packersdk.Ui)
+	if started, _ := state.Get(stateStarted).(bool); started {
+		if err := stopContainer(context.Background(), m, ui, cfg); err != nil {
+			ui.Error(err.Error())
+		} else {
+			state.Put(stateStarted, false)
+		}
+	}
+	if linked, _ := state.Get(stateLinked).(bool); linked {
+		if err := m.UnlinkImage(cfg.PackerBuildName); err != nil {
+			ui.Error(fmt.Sprintf("could not remove %s/%s: %s", runtimeImagesDir, cfg.PackerBuildName, err))
+		}
+	}
+}
