@@ -42,10 +42,15 @@ func setUpImage(dir string) error {
 }
 
 func writeConfigs(root *os.Root) error {
-	if err := root.WriteFile(noRecommendsPath, []byte(noRecommends), 0o644); err != nil {
-		return err
+	for name, body := range map[string]string{noRecommendsPath: noRecommends, noDocsPath: noDocs} {
+		if err := root.MkdirAll(path.Dir(name), 0o755); err != nil {
+			return err
+		}
+		if err := root.WriteFile(name, []byte(body), 0o644); err != nil {
+			return err
+		}
 	}
-	return root.WriteFile(noDocsPath, []byte(noDocs), 0o644)
+	return nil
 }
 
 // removeDocs deletes what the dpkg exclusions would not have installed.

@@ -1,0 +1,57 @@
+# packer-builder-nspawn. `sudo make base` builds the example base container;
+# `sudo make test` runs every test. See README.md.
+
+GO          ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+HOST_PKGS   := packer debootstrap systemd-container zstd e2fsprogs
+PLUGIN      := packer-builder-nspawn
+export CGO_ENABLED ?= 0
+
+.PHONY: all build generate check-generate deps base lint unit e2e test install clean
+
+all: build
+
+build: $(PLUGIN)
+
+$(PLUGIN): go.mod go.sum codecshim/go.mod $(wildcard *.go codecshim/*.go)
+	$(GO) build -o $@ .
+
+bin/mapstructure-to-hcl2: tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o ../bin/mapstructure-to-hcl2 github.com/hashicorp/packer/cmd/mapstructure-to-hcl2
+
+# Regenerate config.hcl2spec.go from the Config struct.
+generate: bin/mapstructure-to-hcl2
+	PATH="$(CURDIR)/bin:$$PATH" $(GO) generate .
+
+# Fails when config.hcl2spec.go is out of date with config.go.
+check-generate: generate
+	git diff --exit-code -- config.hcl2spec.go
+
+# Host packages the plugin and its tests use (Debian).
+deps:
+	@missing=""; for p in $(HOST_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
+
+# Builds the example base container (/var/lib/machines/base) and base.tar.zst.
+base: deps build
+	packer build -force -only='*.base' .
+
+lint:
+	test -z "$$(gofmt -l . | tee /dev/stderr)"
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+e2e: build
+	$(GO) test -tags e2e -v -count=1 -timeout 80m ./e2e/
+
+test: deps lint check-generate unit e2e
+
+install: build
+	install -d $(DESTDIR)/usr/local/lib/packer
+	install -m 0755 $(PLUGIN) $(DESTDIR)/usr/local/lib/packer/$(PLUGIN)
+
+clean:
+	rm -rf $(PLUGIN) bin e2e/out

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rawConfig is what Packer hands Prepare for a build named name.
+func rawConfig(name string, kv ...interface{}) map[string]interface{} {
+	raw := map[string]interface{}{"packer_build_name": name, "packer_builder_type": "nspawn"}
+	for i := 0; i+1 < len(kv); i += 2 {
+		raw[kv[i].(string)] = kv[i+1]
+	}
+	return raw
+}
+
+func TestPrepareDefaults(t *testing.T) {
+	b := new(Builder)
+	cache := t.TempDir()
+	if _, _, err := b.Prepare(rawConfig("base", "cache_dir", cache, "machines_dir", t.TempDir())); err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	c := b.config
+	if c.Suite != "unstable" || c.Timeout != 20*time.Second || c.Mirror != "" || c.Variant != "" || c.ImportVerify != "" {
+		t.Errorf("defaults: got suite %q timeout %s mirror %q variant %q verify %q; want unstable 20s and empty rest",
+			c.Suite, c.Timeout, c.Mirror, c.Variant, c.ImportVerify)
+	}
+	if c.CacheDir != cache {
+		t.Errorf("cache_dir: got %q, want %q", c.CacheDir, cache)
+	}
+}
+
+func TestDefaultPaths(t *testing.T) {
+	var c Config
+	c.applyDefaults()
+	if c.CacheDir != "/var/cache/apt/archives" || c.MachinesDir != "/var/lib/machines" {
+		t.Errorf("got cache_dir %q machines_dir %q", c.CacheDir, c.MachinesDir)
+	}
+}
+
+func TestPrepareAcceptsDurationStrings(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+	}{{"90s", 90 * time.Second}, {"2m", 2 * time.Minute}, {"1h30m", 90 * time.Minute}} {
+		b := new(Builder)
+		if _, _, err := b.Prepare(rawConfig("base", "timeout", tc.in, "cache_dir", t.TempDir(), "machines_dir", t.TempDir())); err != nil {
+			t.Fatalf("timeout %q: %v", tc.in, err)
+		}
+		if b.config.Timeout != tc.want {
+			t.Errorf("timeout %q: got %s, want %s", tc.in, b.config.Timeout, tc.want)
+		}
+	}
+}
+
+func TestPrepareRejectsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	image := filepath.Join(dir, "image.tar")
+	if err := os.WriteFile(image, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ok := []interface{}{"cache_dir", dir, "machines_dir", dir}
+	with := func(kv ...interface{}) []interface{} { return append(append([]interface{}{}, ok...), kv...) }
+
+	cases := []struct {
+		name string
+		raw  map[string]interface{}
+		want string
+	}{
+		{"import and clone", rawConfig("b", with("import", image, "clone", "base", "machines_dir", "/var/lib/machines")...), `"import" and "clone" are both set`},
+		{"empty name", rawConfig("", ok...), "name: the build has no name"},
+		{"slash in name", rawConfig("a/b", ok...), `name: "a/b" is not a valid machine name`},
+		{"dot-dot name", rawConfig("a..b", ok...), `name: "a..b" contains ".."`},
+		{"only dots", rawConfig("..", ok...), `name: ".." contains ".."`},
+		{"leading dot", rawConfig(".hidden", ok...), `name: ".hidden" is not a valid machine name`},
+		{"leading dash", rawConfig("-rf", ok...), `name: "-rf" is not a valid machine name`},
+		{"space in name", rawConfig("a b", ok...), `name: "a b" is not a valid machine name`},
+		{"overlong name", rawConfig(strings.Repeat("a", 65), ok...), "is longer than 64 characters"},
+		{"relative machines_dir", rawConfig("b", "cache_dir", dir, "machines_dir", "machines"), `machines_dir: "machines" is a relative path`},
+		{"missing machines_dir", rawConfig("b", "cache_dir", dir, "machines_dir", "/nonexistent/m"), `machines_dir: "/nonexistent/m" does not exist`},
+		{"file machines_dir", rawConfig("b", "cache_dir", dir, "machines_dir", file), "machines_dir: " + `"` + file + `" is not a directory`},
+		{"relative cache_dir", rawConfig("b", "cache_dir", "cache", "machines_dir", dir), `cache_dir: "cache" is a relative path`},
+		{"missing cache_dir", rawConfig("b", "cache_dir", "/nonexistent/c", "machines_dir", dir), `cache_dir: "/nonexistent/c" does not exist`},
+		{"file cache_dir", rawConfig("b", "cache_dir", file, "machines_dir", dir), "cache_dir: " + `"` + file + `" is not a directory`},
+		{"negative timeout", rawConfig("b", with("timeout", "-5s")...), "timeout: -5s is negative"},
+		{"huge timeout", rawConfig("b", with("timeout", "100000h")...), "timeout: 100000h0m0s is more than 24h0m0s"},
+		{"bad timeout", rawConfig("b", with("timeout", "soon")...), "timeout"},
+		{"missing import", rawConfig("b", "import", "/nonexistent.tar.zst"), `import: "/nonexistent.tar.zst" does not exist`},
+		{"ftp import", rawConfig("b", "import", "ftp://host/x.tar"), `import: "ftp://host/x.tar" is not an http(s) URL`},
+		{"bad verify", rawConfig("b", "import", "https://h/x.tar", "import_verify", "maybe"), `import_verify: "maybe" is not one of no, checksum, signature`},
+		{"clone self", rawConfig("b", "clone", "b"), `clone: "b" is the container this build makes`},
+		{"clone bad name", rawConfig("b", "clone", "../x"), `clone: "../x" is not a machine name`},
+		{"import with machines_dir", rawConfig("b", with("import", image)...), "machines_dir: machinectl imports and clones only into /var/lib/machines"},
+		{"mirror not a URL", rawConfig("b", with("mirror", "mirror.example")...), `mirror: "mirror.example" is not a URL`},
+		{"bad variant", rawConfig("b", with("variant", "min base")...), `variant: "min base" is not a debootstrap variant`},
+		{"bad suite", rawConfig("b", with("suite", "../etc")...), `suite: "../etc" is not a suite name`},
+		{"unknown key", rawConfig("b", with("nope", 1)...), `unknown configuration key: '"nope"'`},
+		{"wrong type", rawConfig("b", with("suite", []string{"a"})...), "suite"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := new(Builder).Prepare(tc.raw)
+			if err == nil {
+				t.Fatalf("Prepare accepted %v; want an error containing %q", tc.raw, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Prepare error:\n%s\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestPrepareAcceptsEachSource(t *testing.T) {
+	dir := t.TempDir()
+	image := filepath.Join(dir, "base.tar.zst")
+	if err := os.WriteFile(image, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]map[string]interface{}{
+		"debootstrap": rawConfig("b", "cache_dir", dir, "machines_dir", dir, "suite", "bookworm", "variant", "minbase", "mirror", "http://127.0.0.1/debian"),
+		"import file": rawConfig("b", "import", image),
+		"import dir":  rawConfig("b", "import", dir),
+		"import url":  rawConfig("b", "import", "https://127.0.0.1/x.raw", "import_verify", "no"),
+		"clone":       rawConfig("b", "clone", "base"),
+	}
+	for name, raw := range cases {
+		if _, _, err := new(Builder).Prepare(raw); err != nil {
+			t.Errorf("%s: Prepare: %v", name, err)
+		}
+	}
+}
+
+func TestRelativeImportIsResolvedAgainstWorkingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("base.tar", []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := new(Builder)
+	if _, _, err := b.Prepare(rawConfig("b", "import", "base.tar")); err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "base.tar"); b.config.Import != want {
+		t.Errorf("import: got %q, want %q", b.config.Import, want)
+	}
+}

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+)
+
+// fakeMachine stands in for the host tools: it records every call as a
+// line ("start base"), keeps a small model of images and running machines,
+// and fails any call whose line starts with a key of failOn.
+type fakeMachine struct {
+	mu      sync.Mutex
+	calls   []string
+	images  map[string]bool
+	running map[string]bool
+	failOn  map[string]error
+	// states are what SystemState answers, one per call; the last repeats.
+	states []string
+	// stubbornPoweroff keeps the machine running after poweroff.
+	stubbornPoweroff bool
+	// exec answers Exec; nil means exit 0 with no output.
+	exec func(req execRequest) (int, error)
+	// blockOn makes the named call wait for its context to end.
+	blockOn string
+}
+
+func newFakeMachine() *fakeMachine {
+	return &fakeMachine{images: map[string]bool{}, running: map[string]bool{}, failOn: map[string]error{}}
+}
+
+// record logs a call and returns the failure configured for it.
+func (f *fakeMachine) record(format string, args ...interface{}) error {
+	line := fmt.Sprintf(format, args...)
+	f.mu.Lock()
+	f.calls = append(f.calls, line)
+	f.mu.Unlock()
+	for prefix, err := range f.failOn {
+		if strings.HasPrefix(line, prefix) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fakeMachine) block(ctx context.Context, verb string) error {
+	if f.blockOn != verb {
+		return nil
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (f *fakeMachine) callLog() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+// called reports whether any call line starts with prefix.
+func (f *fakeMachine) called(prefix string) bool {
+	for _, c := range f.callLog() {
+		if strings.HasPrefix(c, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fakeMachine) ImageKnown(ctx context.Context, name string) (bool, error) {
+	if err := f.record("image-known %s", name); err != nil {
+		return false, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.images[name], nil
+}
+
+func (f *fakeMachine) Running(ctx context.Context, name string) (bool, error) {
+	if err := f.record("running %s", name); err != nil {
+		return false, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.running[name], nil
+}
+
+func (f *fakeMachine) Debootstrap(ctx context.Context, opts debootstrapOptions) error {
+	err := f.record("debootstrap %s", strings.Join(debootstrapArgv(opts)[1:], " "))
+	if err == nil {
+		err = f.block(ctx, "debootstrap")
+	}
+	f.mu.Lock()
+	f.images[pathBase(opts.Target)] = true
+	f.mu.Unlock()
+	return err
+}
+
+func (f *fakeMachine) EnableUnits(ctx context.Context, root string, units ...string) error {
+	return f.record("enable %s %s", root, strings.Join(units, " "))
+}
+
+func (f *fakeMachine) Import(ctx context.Context, src importSource, name string) error {
+	err := f.record("import %s %s %s", src.Kind, src.Path, name)
+	f.mu.Lock()
+	f.images[name] = true
+	f.mu.Unlock()
+	return err
+}
+
+func (f *fakeMachine) Clone(ctx context.Context, src, name string) error {
+	if err := f.record("clone %s %s", src, name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.images[name] = true
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeMachine) Start(ctx context.Context, name string) error {
+	if err := f.record("start %s", name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.running[name] = true
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeMachine) SystemState(ctx context.Context, name string) (string, error) {
+	if err := f.record("system-state %s", name); err != nil {
+		return "", err
+	}
+	if err := f.block(ctx, "system-state"); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.states) == 0 {
+		return "running", nil
+	}
+	st := f.states[0]
+	if len(f.states) > 1 {
+		f.states = f.states[1:]
+	}
+	return st, nil
+}
+
+func (f *fakeMachine) Poweroff(ctx context.Context, name string) error {
+	if err := f.record("poweroff %s", name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.stubbornPoweroff {
+		delete(f.running, name)
+	}
+	return nil
+}
+
+func (f *fakeMachine) Terminate(ctx context.Context, name string) error {
+	if err := f.record("terminate %s", name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.running, name)
+	return nil
+}
+
+func (f *fakeMachine) RemoveImage(ctx context.Context, name string) error {
+	if err := f.record("remove %s", name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.images, name)
+	return nil
+}
+
+// RemoveTree really removes: tests point machines_dir at a temp dir.
+func (f *fakeMachine) RemoveTree(path string) error {
+	if err := f.record("remove-tree %s", path); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(path); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.images, pathBase(path))
+	return nil
+}
+
+func (f *fakeMachine) LinkImage(name, path string) error {
+	return f.record("link %s %s", name, path)
+}
+
+func (f *fakeMachine) UnlinkImage(name string) error {
+	return f.record("unlink %s", name)
+}
+
+func (f *fakeMachine) Exec(ctx context.Context, name string, req execRequest) (int, error) {
+	if err := f.record("exec %s %s", name, strings.Join(req.Argv, " ")); err != nil {
+		return -1, err
+	}
+	if err := f.block(ctx, "exec"); err != nil {
+		return -1, err
+	}
+	if f.exec != nil {
+		return f.exec(req)
+	}
+	if req.Stdin != nil {
+		_, _ = io.Copy(io.Discard, req.Stdin)
+	}
+	return 0, nil
+}
+
+func pathBase(p string) string {
+	return p[strings.LastIndex(p, "/")+1:]
+}

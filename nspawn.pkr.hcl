@@ -1,0 +1,70 @@
+# The example: a minimal Debian base, archived as base.tar.zst, then two
+# containers made from it, one cloned and one imported from the archive.
+#
+#   packer build -only='*.base' .
+#   packer build -only='*.from-*' .
+
+variable "suite" {
+  type    = string
+  default = "bookworm"
+}
+
+# Empty: debootstrap's default mirror for the suite.
+variable "mirror" {
+  type    = string
+  default = ""
+}
+
+variable "timeout" {
+  type    = string
+  default = "60s"
+}
+
+source "nspawn" "base" {
+  suite   = var.suite
+  variant = "minbase"
+  mirror  = var.mirror
+  timeout = var.timeout
+}
+
+build {
+  sources = ["source.nspawn.base"]
+
+  provisioner "shell" {
+    inline = [
+      "apt-get update",
+      "DEBIAN_FRONTEND=noninteractive apt-get install -y less",
+      "apt-get clean",
+    ]
+  }
+
+  provisioner "file" {
+    source      = "nspawn.pkr.hcl"
+    destination = "/root/built-from.pkr.hcl"
+  }
+
+  post-processor "shell-local" {
+    inline = ["tar --numeric-owner --zstd -C /var/lib/machines/base -cf base.tar.zst ."]
+  }
+}
+
+source "nspawn" "from-clone" {
+  clone   = "base"
+  timeout = var.timeout
+}
+
+source "nspawn" "from-archive" {
+  import  = "base.tar.zst"
+  timeout = var.timeout
+}
+
+build {
+  sources = ["source.nspawn.from-clone", "source.nspawn.from-archive"]
+
+  provisioner "shell" {
+    inline = [
+      "test -f /root/built-from.pkr.hcl",
+      "echo \"$(hostname) made from base\" > /etc/motd",
+    ]
+  }
+}
