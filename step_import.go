@@ -33,6 +33,8 @@ type importSource struct {
 // tarSuffixes are the archives machinectl import-tar and pull-tar unpack.
 var tarSuffixes = []string{".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2"}
 
+func (k importKind) isPull() bool { return k == pullTar || k == pullRaw }
+
 func isURL(source string) bool {
 	return strings.HasPrefix(source, "http://") || strings.HasPrefix(source, "https://")
 }

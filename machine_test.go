@@ -1,0 +1,92 @@
+package main
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestDebootstrapArgv(t *testing.T) {
+	base := debootstrapOptions{Suite: "bookworm", Target: "/var/lib/machines/web", CacheDir: "/var/cache/apt/archives", Include: []string{"dbus", "procps"}}
+	withAll := base
+	withAll.Variant, withAll.Mirror = "minbase", "http://127.0.0.1/debian"
+	cases := []struct {
+		name string
+		opts debootstrapOptions
+		want []string
+	}{
+		{"defaults pass no variant or mirror", base, []string{"debootstrap", "--include=dbus,procps", "--cache-dir=/var/cache/apt/archives", "bookworm", "/var/lib/machines/web"}},
+		{"variant and mirror", withAll, []string{"debootstrap", "--variant=minbase", "--include=dbus,procps", "--cache-dir=/var/cache/apt/archives", "bookworm", "/var/lib/machines/web", "http://127.0.0.1/debian"}},
+	}
+	for _, tc := range cases {
+		if got := debootstrapArgv(tc.opts); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestIncludePackages(t *testing.T) {
+	for suite, wantResolved := range map[string]bool{"bookworm": true, "trixie": true, "unstable": true, "noble": true, "bullseye": false, "jammy": false} {
+		got := strings.Join(includePackages(suite), ",")
+		if strings.Contains(got, "systemd-resolved") != wantResolved {
+			t.Errorf("suite %s: include %s; systemd-resolved wanted: %v", suite, got, wantResolved)
+		}
+		for _, pkg := range []string{"apt-utils", "iputils-ping", "netbase", "procps", "dbus", "systemd-container"} {
+			if !strings.Contains(got, pkg) {
+				t.Errorf("suite %s: include %s lacks %s", suite, got, pkg)
+			}
+		}
+	}
+}
+
+func TestImportArgv(t *testing.T) {
+	cases := []struct {
+		src  importSource
+		want []string
+	}{
+		{importSource{Kind: pullTar, Path: "https://h/b.tar", Verify: "no"}, []string{"machinectl", "pull-tar", "--verify=no", "--", "https://h/b.tar", "web"}},
+		{importSource{Kind: pullRaw, Path: "https://h/b.raw"}, []string{"machinectl", "pull-raw", "--", "https://h/b.raw", "web"}},
+		{importSource{Kind: importTar, Path: "/srv/-b.tar"}, []string{"machinectl", "import-tar", "--", "/srv/-b.tar", "web"}},
+		{importSource{Kind: importTarZstd, Path: "/srv/b.tar.zst"}, []string{"machinectl", "import-tar", "--", "-", "web"}},
+		{importSource{Kind: importRaw, Path: "/srv/b.raw"}, []string{"machinectl", "import-raw", "--", "/srv/b.raw", "web"}},
+		{importSource{Kind: importFS, Path: "/srv/tree"}, []string{"machinectl", "import-fs", "--", "/srv/tree", "web"}},
+	}
+	for _, tc := range cases {
+		if got := importArgv(tc.src, "web"); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s %s:\n got %q\nwant %q", tc.src.Kind, tc.src.Path, got, tc.want)
+		}
+	}
+}
+
+func TestExecArgvKeepsCommandApart(t *testing.T) {
+	got := execArgv("web", []string{"/bin/cat", "--", "/tmp/a b;$(reboot)"})
+	want := []string{"systemd-run", "--machine=web", "--pipe", "--wait", "--quiet", "--collect", "--", "/bin/cat", "--", "/tmp/a b;$(reboot)"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+func TestLineWriterEmitsWholeLines(t *testing.T) {
+	var lines []string
+	w := &lineWriter{emit: func(s string) { lines = append(lines, s) }}
+	for _, chunk := range []string{"I: Retr", "ieving\r\nI: Val", "idating\n\nlast"} {
+		if _, err := w.Write([]byte(chunk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []string{"I: Retrieving", "I: Validating", ""}; !reflect.DeepEqual(lines, want) {
+		t.Errorf("before flush: got %q, want %q", lines, want)
+	}
+	w.Flush()
+	if lines[len(lines)-1] != "last" {
+		t.Errorf("flush: got %q, want the unterminated line \"last\"", lines)
+	}
+}
+
+func TestTailBufferKeepsLastLine(t *testing.T) {
+	tb := &tailBuffer{max: 16}
+	_, _ = tb.Write([]byte("first line\nE: something broke\n"))
+	if got := tb.lastLine(); got != "something broke" {
+		t.Errorf("lastLine = %q, want the tail of the last line", got)
+	}
+}

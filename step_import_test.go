@@ -1,0 +1,56 @@
+package main
+
+import "testing"
+
+func TestClassifyImport(t *testing.T) {
+	cases := []struct {
+		source string
+		isDir  bool
+		want   importKind
+	}{
+		{"https://example.invalid/base.tar", false, pullTar},
+		{"https://example.invalid/base.tar.xz", false, pullTar},
+		{"http://example.invalid/base.tar.gz?token=1", false, pullTar},
+		{"https://example.invalid/base.raw", false, pullRaw},
+		{"https://example.invalid/base.qcow2", false, pullRaw},
+		{"https://example.invalid/download", false, pullRaw},
+		{"/srv/base.tar.zst", false, importTarZstd},
+		{"/srv/BASE.TAR.ZST", false, importTarZstd},
+		{"/srv/base.tzst", false, importTarZstd},
+		{"/srv/base.tar", false, importTar},
+		{"/srv/base.tar.gz", false, importTar},
+		{"/srv/base.tgz", false, importTar},
+		{"/srv/base.tar.xz", false, importTar},
+		{"/srv/base.raw", false, importRaw},
+		{"/srv/base.img", false, importRaw},
+		{"/srv/image", false, importRaw},
+		{"noextension", false, importRaw},
+		{"", false, importRaw},
+		{".", true, importFS},
+		{"/srv/tree.tar", true, importFS},
+		{"/srv/tree", true, importFS},
+	}
+	for _, tc := range cases {
+		if got := classifyImport(tc.source, tc.isDir); got != tc.want {
+			t.Errorf("classifyImport(%q, dir=%v) = %s, want %s", tc.source, tc.isDir, got, tc.want)
+		}
+	}
+}
+
+func FuzzClassifyImport(f *testing.F) {
+	for _, seed := range []string{"", ".", "a.tar.zst", "https://h/x.tar", "http://", "/x.", ".tar", "a?b#c"} {
+		f.Add(seed, false)
+	}
+	f.Fuzz(func(t *testing.T, source string, isDir bool) {
+		kind := classifyImport(source, isDir)
+		if isDir && !isURL(source) && kind != importFS {
+			t.Errorf("directory %q classified as %s", source, kind)
+		}
+		if isURL(source) != kind.isPull() {
+			t.Errorf("%q: URL %v but kind %s", source, isURL(source), kind)
+		}
+		if argv := importArgv(importSource{Kind: kind, Path: source}, "web"); argv[len(argv)-1] != "web" {
+			t.Errorf("%q: argv %q does not end with the name", source, argv)
+		}
+	})
+}
