@@ -2,9 +2,15 @@ module packer-builder-nspawn
 
 go 1.26
 
+// Direct dependencies. packer v1.6.6 is the plugin RPC server and SDK that
+// Debian's packaged packer (1.6.6) speaks; later releases dropped that plugin
+// protocol, so it stays pinned. hcl and go-cty come with it, at its versions,
+// for the generated HCL2 spec. mapstructure (below, at packer's version)
+// decodes the configuration.
 require (
 	github.com/hashicorp/hcl/v2 v2.6.0
 	github.com/hashicorp/packer v1.6.6
+	github.com/zclconf/go-cty v1.4.0
 )
 
 require (
@@ -68,7 +74,6 @@ require (
 	github.com/ryanuber/go-glob v1.0.0 // indirect
 	github.com/ugorji/go/codec v1.2.8 // indirect
 	github.com/ulikunitz/xz v0.5.5 // indirect
-	github.com/zclconf/go-cty v1.4.0 // indirect
 	go.opencensus.io v0.22.4 // indirect
 	golang.org/x/crypto v0.0.0-20200622213623-75b288015ac9 // indirect
 	golang.org/x/lint v0.0.0-20200302205851-738671d3881b // indirect
@@ -89,6 +94,17 @@ require (
 	ugorji.invalid/codec v1.2.8 // indirect
 )
 
+// The codec shim. packer v1.6.6 pins a 2015 ugorji codec, but Debian's packer
+// is built with codec v1.2.8, and a plugin built with the 2015 one cannot talk
+// to it (it panics at init on current Go, and cannot decode the timestamps in
+// file uploads). A plain require of codec v1.2.8 is ambiguous (the 2015 root
+// module also holds codec/) and packer's rpc code does not compile against
+// 1.2.8 (RawToString is no longer a plain field). So:
+//   - the 2015 root module becomes v1.2.8, which no longer holds codec/;
+//   - github.com/ugorji/go/codec is ./codecshim, the three names packer's rpc
+//     package uses, delegating to the real codec;
+//   - the real codec v1.2.8 is reachable under the alias ugorji.invalid/codec.
+// Use replace, not require, for the root module: go mod tidy drops the require.
 replace (
 	github.com/ugorji/go => github.com/ugorji/go v1.2.8
 	github.com/ugorji/go/codec => ./codecshim
