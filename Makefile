@@ -5,6 +5,11 @@ GO          ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 HOST_PKGS   := packer debootstrap systemd-container zstd e2fsprogs
 PLUGIN      := packer-builder-nspawn
+# Debian's packer 1.6.6 loads packer-builder-*, Packer >= 1.7 packer-plugin-*;
+# one binary under both names serves both.
+MODERN      := packer-plugin-nspawn
+PLUGIN_DIR  ?= $(HOME)/.packer.d/plugins
+VERSION     ?= 0.1.0-dev+$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 export CGO_ENABLED ?= 0
 
 .PHONY: all build generate check-generate deps base lint unit e2e test install clean
@@ -14,7 +19,7 @@ all: build
 build: $(PLUGIN)
 
 $(PLUGIN): go.mod go.sum codecshim/go.mod $(wildcard *.go codecshim/*.go)
-	$(GO) build -o $@ .
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $@ .
 
 bin/mapstructure-to-hcl2: tools/go.mod tools/go.sum
 	cd tools && $(GO) build -o ../bin/mapstructure-to-hcl2 github.com/hashicorp/packer/cmd/mapstructure-to-hcl2
@@ -45,13 +50,15 @@ unit:
 	$(GO) test -count=1 ./...
 
 e2e: build
-	$(GO) test -tags e2e -v -count=1 -timeout 80m ./e2e/
+	$(GO) test -tags e2e -v -count=1 -timeout 80m ./test/
 
 test: deps lint check-generate unit e2e
 
+# Puts the plugin where both packer lines look: ~/.packer.d/plugins.
 install: build
-	install -d $(DESTDIR)/usr/local/lib/packer
-	install -m 0755 $(PLUGIN) $(DESTDIR)/usr/local/lib/packer/$(PLUGIN)
+	install -d $(DESTDIR)$(PLUGIN_DIR)
+	install -m 0755 $(PLUGIN) $(DESTDIR)$(PLUGIN_DIR)/$(MODERN)
+	ln -sf $(MODERN) $(DESTDIR)$(PLUGIN_DIR)/$(PLUGIN)
 
 clean:
-	rm -rf $(PLUGIN) bin e2e/out
+	rm -rf $(PLUGIN) bin test/out

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/hashicorp/packer/packer-plugin-sdk/plugin"
+	packrpc "github.com/hashicorp/packer/packer-plugin-sdk/rpc"
+)
+
+// The plugin API this binary speaks to Packer >= 1.7, and the SDK whose RPC
+// it serves (packer v1.6.6's, whose wire format 1.7+ still accepts).
+const (
+	apiVersionMajor = "5"
+	apiVersionMinor = "0"
+	sdkVersion      = "1.6.6"
+)
+
+// serveProtocol4 is the handshake Debian's packer 1.6.6 expects
+// ("5|unix|ADDR"), done by packer v1.6.6's own plugin server.
+func serveProtocol4() error {
+	server, err := plugin.Server()
+	if err != nil {
+		return err
+	}
+	if err := server.RegisterBuilder(new(Builder)); err != nil {
+		return err
+	}
+	server.Serve()
+	return nil
+}
+
+// serveProtocol5 is the handshake of Packer >= 1.7 ("5|0|unix|ADDR"), then
+// the same RPC server on the one connection Packer makes.
+func serveProtocol5() error {
+	if os.Getenv(plugin.MagicCookieKey) != plugin.MagicCookieValue {
+		return plugin.ErrManuallyStartedPlugin
+	}
+	dir, err := os.MkdirTemp("", "packer-plugin-nspawn-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	listener, err := net.Listen("unix", filepath.Join(dir, "plugin.sock"))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s|%s|%s|%s\n", apiVersionMajor, apiVersionMinor, "unix", listener.Addr().String())
+	_ = os.Stdout.Sync()
+	conn, err := listener.Accept()
+	listener.Close()
+	if err != nil {
+		return fmt.Errorf("accepting packer's connection: %w", err)
+	}
+	ignoreInterrupts()
+	server, err := packrpc.NewServer(conn)
+	if err != nil {
+		return err
+	}
+	if err := server.RegisterBuilder(new(Builder)); err != nil {
+		return err
+	}
+	server.Serve()
+	return nil
+}
+
+// ignoreInterrupts leaves Ctrl-C to Packer, which cancels the build through
+// RPC and so lets every step clean up; the terminal sends it to us too.
+func ignoreInterrupts() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		for range ch {
+			log.Print("interrupt received; packer cancels the build")
+		}
+	}()
+}
+
