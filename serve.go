@@ -80,4 +80,3 @@ func ignoreInterrupts() {
 		}
 	}()
 }
-
