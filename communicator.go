@@ -114,6 +114,10 @@ func (c *communicator) DownloadDir(src, dst string, exclude []string) error {
 	done := make(chan error, 1)
 	go func() {
 		err := extractTar(pr, dst, exclude)
+		if err == nil {
+			// tar pads its output past the end-of-archive marker.
+			_, err = io.Copy(io.Discard, pr)
+		}
 		pr.CloseWithError(err)
 		done <- err
 	}()

@@ -216,7 +216,8 @@ func TestDownloadDir(t *testing.T) {
 		{"/var/logs/", "/bin/tar -c -f - -C /var/logs/ -- ."},
 		{"/var/logs", "/bin/tar -c -f - -C /var -- logs"},
 	} {
-		data := archive.Bytes()
+		// GNU tar pads its output to whole 10 KiB records.
+		data := append(archive.Bytes(), make([]byte, 10240)...)
 		comm, log := newTestCommunicator(func(req execRequest) (int, error) {
 			_, err := req.Stdout.Write(data)
 			return 0, err
