@@ -1,0 +1,300 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The throwaway systemd host: a bookworm tree with systemd, machined,
+// debootstrap and Debian's packer, booted with systemd-nspawn -b. Nested
+// containers run inside it, so the tests need no systemd on the machine.
+var hostPackages = []string{
+	"systemd", "systemd-sysv", "dbus", "systemd-container", "debootstrap",
+	"packer", "zstd", "ca-certificates", "tar", "e2fsprogs",
+}
+
+// hostRecipe changes whenever the way the host tree is made changes, so
+// the cached tarball is rebuilt.
+const hostRecipe = "3"
+
+// nspawnDropIn replaces the ExecStart of systemd-nspawn@.service in the
+// host. The host has no CAP_NET_ADMIN, so --network-veth would fail: nested
+// containers share its network instead. With no veth link, systemd-resolved
+// in the nested container has no DNS server, so the host's resolv.conf is
+// copied in. Everything else is the stock line.
+const nspawnDropIn = `[Service]
+ExecStart=
+ExecStart=systemd-nspawn --quiet --keep-unit --boot --link-journal=try-guest -U --settings=override --resolv-conf=replace-host --machine=%i
+`
+
+var (
+	cacheDir    = "/var/cache/packer-builder-nspawn-e2e"
+	aptCacheDir = filepath.Join(cacheDir, "apt")
+	hostOnce    sync.Once
+	hostTar     string
+	hostTarErr  error
+)
+
+// host is one booted throwaway systemd host.
+type host struct {
+	t      *testing.T
+	dir    string // its root directory, seen from outside
+	nspawn *exec.Cmd
+	leader int // its PID 1, seen from outside
+}
+
+// hostTarball returns the cached host tree, building it on first use.
+func hostTarball(t *testing.T) string {
+	hostOnce.Do(func() {
+		sum := sha256.Sum256([]byte(strings.Join(hostPackages, ",") + "|" + hostRecipe + "|" + nspawnDropIn))
+		hostTar = filepath.Join(cacheDir, "host-"+hex.EncodeToString(sum[:6])+".tar.zst")
+		if _, err := os.Stat(hostTar); err == nil {
+			return
+		}
+		hostTarErr = buildHostTarball(hostTar)
+	})
+	if hostTarErr != nil {
+		t.Fatalf("building the host tree: %v", hostTarErr)
+	}
+	return hostTar
+}
+
+func buildHostTarball(out string) error {
+	start := time.Now()
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(cacheDir, "build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	tree := filepath.Join(dir, "tree")
+	argv := []string{"debootstrap", "--variant=minbase", "--include=" + strings.Join(hostPackages, ","),
+		"--cache-dir=" + mustMkdir(aptCacheDir), "bookworm", tree, debianMirror()}
+	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, lastLines(string(out), 20))
+	}
+	dropIn := filepath.Join(tree, "etc/systemd/system/systemd-nspawn@.service.d")
+	if err := os.MkdirAll(dropIn, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dropIn, "e2e.conf"), []byte(nspawnDropIn), 0o644); err != nil {
+		return err
+	}
+	tmp := out + ".partial"
+	tarCmd := exec.Command("tar", "--numeric-owner", "--zstd", "-C", tree, "-cf", tmp, ".")
+	if b, err := tarCmd.CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("packing the host tree: %v: %s", err, b)
+	}
+	fmt.Printf("e2e: built the host tree in %s\n", time.Since(start).Round(time.Second))
+	return os.Rename(tmp, out)
+}
+
+// debianMirror reads the Debian mirror from this machine's apt sources.
+func debianMirror() string {
+	if b, err := os.ReadFile("/etc/apt/sources.list.d/debian.sources"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "URIs:" {
+				return f[1]
+			}
+		}
+	}
+	if b, err := os.ReadFile("/etc/apt/sources.list"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) >= 3 && f[0] == "deb" {
+				if strings.HasPrefix(f[1], "[") {
+					return f[2]
+				}
+				return f[1]
+			}
+		}
+	}
+	panic("no Debian mirror in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list")
+}
+
+func mustMkdir(dir string) string {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		panic(err)
+	}
+	return dir
+}
+
+// running hosts, so an interrupt of the test run can stop them.
+var (
+	hostsMu sync.Mutex
+	hosts   = map[*host]bool{}
+)
+
+// bootHost boots a fresh host from the cached tree; t.Cleanup stops and
+// removes it, whatever the test's outcome.
+func bootHost(t *testing.T) *host {
+	t.Helper()
+	tarball := hostTarball(t)
+	dir, err := os.MkdirTemp("/var/tmp", "nspawn-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A 0700 root, as MkdirTemp makes, keeps dbus inside from starting.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h := &host{t: t, dir: dir}
+	t.Cleanup(h.stop)
+	if out, err := exec.Command("tar", "--numeric-owner", "--zstd", "-C", dir, "-xf", tarball).CombinedOutput(); err != nil {
+		t.Fatalf("unpacking the host: %v: %s", err, out)
+	}
+	name := "e2e-" + strconv.Itoa(os.Getpid()) + "-" + filepath.Base(dir)[len("nspawn-e2e-"):]
+	args := []string{"-b", "-D", dir, "--register=no", "--keep-unit",
+		"-M", name, "--console=passive",
+		"--bind-ro=" + pluginDir + ":/plugin",
+		"--bind=" + mustMkdir(aptCacheDir) + ":/var/cache/apt/archives",
+		"--bind=" + mustMkdir(sharedDir) + ":/shared",
+		"--bind-ro=" + mustMkdir(modernDir) + ":/modern"}
+	// Raw images boot from loop devices, which the host's private /dev
+	// lacks; lend it the machine's.
+	loops, _ := filepath.Glob("/dev/loop[0-9]*")
+	for _, dev := range append([]string{"/dev/loop-control"}, loops...) {
+		if exists(dev) {
+			args = append(args, "--bind="+dev)
+		}
+	}
+	h.nspawn = exec.Command("systemd-nspawn", args...)
+	h.nspawn.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	log, err := os.Create(filepath.Join(outDir, t.Name()+"-host.log"))
+	if err == nil {
+		h.nspawn.Stdout, h.nspawn.Stderr = log, log
+		t.Cleanup(func() { log.Close() })
+	}
+	if err := h.nspawn.Start(); err != nil {
+		t.Fatalf("starting systemd-nspawn: %v", err)
+	}
+	hostsMu.Lock()
+	hosts[h] = true
+	hostsMu.Unlock()
+	if err := h.waitBooted(90 * time.Second); err != nil {
+		t.Fatalf("booting the host: %v", err)
+	}
+	return h
+}
+
+// waitBooted finds the host's PID 1 and waits until its systemd is up.
+func (h *host) waitBooted(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	pid := h.nspawn.Process.Pid
+	for h.leader == 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("systemd-nspawn started no container within %s", timeout)
+		}
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			h.leader, _ = strconv.Atoi(f[0])
+		} else {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	for {
+		out, _ := h.cmd(ctx, "systemctl", "is-system-running", "--wait").CombinedOutput()
+		state := strings.TrimSpace(string(out))
+		if state == "running" || state == "degraded" {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("host not up within %s (systemd: %q)", timeout, state)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// stop powers the host off by signalling only the nspawn it started,
+// and removes its tree.
+func (h *host) stop() {
+	hostsMu.Lock()
+	delete(hosts, h)
+	hostsMu.Unlock()
+	if h.nspawn != nil && h.nspawn.Process != nil {
+		_ = h.nspawn.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = h.nspawn.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			_ = h.nspawn.Process.Kill()
+			<-done
+		}
+	}
+	if err := os.RemoveAll(h.dir); err != nil {
+		h.t.Errorf("removing the host tree %s: %v", h.dir, err)
+	}
+}
+
+// stopAllHosts is for an interrupted run.
+func stopAllHosts() {
+	hostsMu.Lock()
+	list := make([]*host, 0, len(hosts))
+	for h := range hosts {
+		list = append(list, h)
+	}
+	hostsMu.Unlock()
+	for _, h := range list {
+		h.stop()
+	}
+}
+
+// cmd prepares argv to run inside the host, in /root.
+func (h *host) cmd(ctx context.Context, argv ...string) *exec.Cmd {
+	return h.cmdIn(ctx, "/root", argv...)
+}
+
+func (h *host) cmdIn(ctx context.Context, dir string, argv ...string) *exec.Cmd {
+	full := append([]string{"-t", strconv.Itoa(h.leader), "-a", "--wdns=" + dir, "--",
+		"env", "-i", "HOME=/root", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"}, argv...)
+	cmd := exec.CommandContext(ctx, "nsenter", full...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	return cmd
+}
+
+// run runs argv inside the host and returns its combined output; a failure
+// fails the test.
+func (h *host) run(argv ...string) string {
+	h.t.Helper()
+	out, err := h.cmd(context.Background(), argv...).CombinedOutput()
+	if err != nil {
+		h.t.Fatalf("in host: %s: %v\n%s", strings.Join(argv, " "), err, out)
+	}
+	return string(out)
+}
+
+// path is where a path inside the host is, seen from outside.
+func (h *host) path(inside string) string {
+	return filepath.Join(h.dir, inside)
+}
+
+// machine is where a nested container's file is, seen from outside.
+func (h *host) machine(name, inside string) string {
+	return filepath.Join(h.dir, "var/lib/machines", name, inside)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
