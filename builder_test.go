@@ -300,7 +300,7 @@ func TestCloneBuild(t *testing.T) {
 func TestFailedImportRemovesPartialImage(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "base.tar.zst")
-	if err := os.WriteFile(src, []byte("x"), 0o644); err != nil {
+	if err := os.WriteFile(src, zstdHeader, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tb := newTestBuild(t, "import", src, "machines_dir", "/var/lib/machines")

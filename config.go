@@ -44,9 +44,10 @@ type Config struct {
 	MachinesDir string `mapstructure:"machines_dir"`
 	// How long to wait for the container to start up, and to shut down,
 	// as a duration such as `90s` or `2m`. Default `20s`.
-	Timeout time.Duration `mapstructure:"timeout"`
+	Timeout string `mapstructure:"timeout"`
 
-	ctx interpolate.Context
+	timeout time.Duration
+	ctx     interpolate.Context
 }
 
 const (
@@ -89,9 +90,7 @@ func (c *Config) applyDefaults() {
 	if c.MachinesDir == "" {
 		c.MachinesDir = defaultMachinesDir
 	}
-	if c.Timeout == 0 {
-		c.Timeout = defaultTimeout
-	}
+	c.timeout = defaultTimeout
 	c.MachinesDir = filepath.Clean(c.MachinesDir)
 	c.CacheDir = filepath.Clean(c.CacheDir)
 	// A relative import is relative to where packer runs, as on a shell.
@@ -135,11 +134,15 @@ func (c *Config) validate() error {
 			add(`mirror: %q is not a URL; give one like "http://HOST/debian"`, c.Mirror)
 		}
 	}
-	if c.Variant != "" && !variantName.MatchString(c.Variant) {
-		add(`variant: %q is not a debootstrap variant; use one such as "minbase" or "buildd"`, c.Variant)
+	if c.Variant != "" && !contains(debootstrapVariants, c.Variant) {
+		add(`variant: %q is not a debootstrap variant; use one of %s, or leave it unset`, c.Variant, strings.Join(debootstrapVariants, ", "))
 	}
 	if !suiteName.MatchString(c.Suite) {
 		add(`suite: %q is not a suite name; use one such as "bookworm" or "unstable"`, c.Suite)
+	} else if c.Import == "" && c.Clone == "" {
+		if err := checkSuite(c.Suite); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := checkDir("machines_dir", c.MachinesDir); err != nil {
 		errs = append(errs, err)
@@ -151,19 +154,40 @@ func (c *Config) validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if c.Timeout < 0 {
-		add(`timeout: %s is negative; give a positive duration such as "90s"`, c.Timeout)
-	}
-	if c.Timeout > maxTimeout {
-		add(`timeout: %s is more than %s; give a shorter duration such as "5m"`, c.Timeout, maxTimeout)
+	if c.Timeout != "" {
+		d, err := time.ParseDuration(c.Timeout)
+		switch {
+		case err != nil:
+			add(`timeout: %q is not a duration; give one such as "90s" or "2m"`, c.Timeout)
+		case d <= 0:
+			add(`timeout: %q is not positive; give a duration such as "90s"`, c.Timeout)
+		case d > maxTimeout:
+			add(`timeout: %q is more than %s; give a shorter duration such as "5m"`, c.Timeout, maxTimeout)
+		default:
+			c.timeout = d
+		}
 	}
 	return errors.Join(errs...)
 }
 
 var (
-	variantName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
-	suiteName   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	suiteName           = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	debootstrapVariants = []string{"minbase", "buildd", "fakechroot"}
+	// debootstrapScripts holds a script per suite debootstrap knows;
+	// tests point it elsewhere.
+	debootstrapScripts = "/usr/share/debootstrap/scripts"
 )
+
+// checkSuite requires debootstrap to know the suite.
+func checkSuite(suite string) error {
+	if _, err := os.Stat(debootstrapScripts); err != nil {
+		return fmt.Errorf(`suite: debootstrap is not installed (no %s); apt-get install debootstrap, or use "import" or "clone"`, debootstrapScripts)
+	}
+	if _, err := os.Stat(filepath.Join(debootstrapScripts, suite)); err != nil {
+		return fmt.Errorf(`suite: %q is not a suite this debootstrap knows (nothing in %s); use one such as "bookworm" or "unstable", or upgrade debootstrap`, suite, debootstrapScripts)
+	}
+	return nil
+}
 
 // validateName checks the build name, which becomes a path under
 // machines_dir and the container's hostname.
@@ -210,10 +234,13 @@ func checkImport(source string) error {
 	if err != nil {
 		return fmt.Errorf(`import: %q does not exist; give an existing file, directory or an http(s) URL`, source)
 	}
-	if !info.IsDir() && !info.Mode().IsRegular() {
+	if info.IsDir() {
+		return nil
+	}
+	if !info.Mode().IsRegular() {
 		return fmt.Errorf(`import: %q is neither a regular file nor a directory; give an image file or a directory`, source)
 	}
-	return nil
+	return checkImportFile(source)
 }
 
 func contains(list []string, s string) bool {

@@ -8,6 +8,30 @@ import (
 	"time"
 )
 
+// Headers of well-formed test images.
+var (
+	zstdHeader = []byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0}
+	tarHeader  = append(make([]byte, 257), []byte("ustar\x0000")...)
+)
+
+// TestMain gives the tests a debootstrap that knows a few suites, so they
+// run on machines without debootstrap.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "debootstrap-scripts-")
+	if err != nil {
+		panic(err)
+	}
+	for _, suite := range []string{"unstable", "bookworm", "trixie"} {
+		if err := os.WriteFile(filepath.Join(dir, suite), nil, 0o644); err != nil {
+			panic(err)
+		}
+	}
+	debootstrapScripts = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // rawConfig is what Packer hands Prepare for a build named name.
 func rawConfig(name string, kv ...interface{}) map[string]interface{} {
 	raw := map[string]interface{}{"packer_build_name": name, "packer_builder_type": "nspawn"}
@@ -24,9 +48,9 @@ func TestPrepareDefaults(t *testing.T) {
 		t.Fatalf("Prepare: %v", err)
 	}
 	c := b.config
-	if c.Suite != "unstable" || c.Timeout != 20*time.Second || c.Mirror != "" || c.Variant != "" || c.ImportVerify != "" {
+	if c.Suite != "unstable" || c.timeout != 20*time.Second || c.Mirror != "" || c.Variant != "" || c.ImportVerify != "" {
 		t.Errorf("defaults: got suite %q timeout %s mirror %q variant %q verify %q; want unstable 20s and empty rest",
-			c.Suite, c.Timeout, c.Mirror, c.Variant, c.ImportVerify)
+			c.Suite, c.timeout, c.Mirror, c.Variant, c.ImportVerify)
 	}
 	if c.CacheDir != cache {
 		t.Errorf("cache_dir: got %q, want %q", c.CacheDir, cache)
@@ -50,8 +74,8 @@ func TestPrepareAcceptsDurationStrings(t *testing.T) {
 		if _, _, err := b.Prepare(rawConfig("base", "timeout", tc.in, "cache_dir", t.TempDir(), "machines_dir", t.TempDir())); err != nil {
 			t.Fatalf("timeout %q: %v", tc.in, err)
 		}
-		if b.config.Timeout != tc.want {
-			t.Errorf("timeout %q: got %s, want %s", tc.in, b.config.Timeout, tc.want)
+		if b.config.timeout != tc.want {
+			t.Errorf("timeout %q: got %s, want %s", tc.in, b.config.timeout, tc.want)
 		}
 	}
 }
@@ -63,8 +87,14 @@ func TestPrepareRejectsBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	image := filepath.Join(dir, "image.tar")
-	if err := os.WriteFile(image, []byte("x"), 0o644); err != nil {
+	if err := os.WriteFile(image, tarHeader, 0o644); err != nil {
 		t.Fatal(err)
+	}
+	textTar, textZst, empty := filepath.Join(dir, "notes.tar"), filepath.Join(dir, "notes.tar.zst"), filepath.Join(dir, "empty.raw")
+	for path, body := range map[string]string{textTar: strings.Repeat("just text\n", 60), textZst: "text", empty: ""} {
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ok := []interface{}{"cache_dir", dir, "machines_dir", dir}
 	with := func(kv ...interface{}) []interface{} { return append(append([]interface{}{}, ok...), kv...) }
@@ -89,9 +119,10 @@ func TestPrepareRejectsBadInput(t *testing.T) {
 		{"relative cache_dir", rawConfig("b", "cache_dir", "cache", "machines_dir", dir), `cache_dir: "cache" is a relative path`},
 		{"missing cache_dir", rawConfig("b", "cache_dir", "/nonexistent/c", "machines_dir", dir), `cache_dir: "/nonexistent/c" does not exist`},
 		{"file cache_dir", rawConfig("b", "cache_dir", file, "machines_dir", dir), "cache_dir: " + `"` + file + `" is not a directory`},
-		{"negative timeout", rawConfig("b", with("timeout", "-5s")...), "timeout: -5s is negative"},
-		{"huge timeout", rawConfig("b", with("timeout", "100000h")...), "timeout: 100000h0m0s is more than 24h0m0s"},
-		{"bad timeout", rawConfig("b", with("timeout", "soon")...), "timeout"},
+		{"negative timeout", rawConfig("b", with("timeout", "-5s")...), `timeout: "-5s" is not positive`},
+		{"zero timeout", rawConfig("b", with("timeout", "0s")...), `timeout: "0s" is not positive`},
+		{"huge timeout", rawConfig("b", with("timeout", "100000h")...), `timeout: "100000h" is more than 24h0m0s`},
+		{"bad timeout", rawConfig("b", with("timeout", "soon")...), `timeout: "soon" is not a duration`},
 		{"missing import", rawConfig("b", "import", "/nonexistent.tar.zst"), `import: "/nonexistent.tar.zst" does not exist`},
 		{"ftp import", rawConfig("b", "import", "ftp://host/x.tar"), `import: "ftp://host/x.tar" is not an http(s) URL`},
 		{"bad verify", rawConfig("b", "import", "https://h/x.tar", "import_verify", "maybe"), `import_verify: "maybe" is not one of no, checksum, signature`},
@@ -100,6 +131,11 @@ func TestPrepareRejectsBadInput(t *testing.T) {
 		{"import with machines_dir", rawConfig("b", with("import", image)...), "machines_dir: machinectl imports and clones only into /var/lib/machines"},
 		{"mirror not a URL", rawConfig("b", with("mirror", "mirror.example")...), `mirror: "mirror.example" is not a URL`},
 		{"bad variant", rawConfig("b", with("variant", "min base")...), `variant: "min base" is not a debootstrap variant`},
+		{"unknown variant", rawConfig("b", with("variant", "tiny")...), `variant: "tiny" is not a debootstrap variant; use one of minbase, buildd, fakechroot`},
+		{"unknown suite", rawConfig("b", with("suite", "florp")...), `suite: "florp" is not a suite this debootstrap knows`},
+		{"text file named .tar", rawConfig("b", "import", textTar), `import: "` + textTar + `" is not a tar archive`},
+		{"text file named .tar.zst", rawConfig("b", "import", textZst), `is not zstd-compressed`},
+		{"empty image", rawConfig("b", "import", empty), `import: "` + empty + `" is empty`},
 		{"bad suite", rawConfig("b", with("suite", "../etc")...), `suite: "../etc" is not a suite name`},
 		{"unknown key", rawConfig("b", with("nope", 1)...), `unknown configuration key: '"nope"'`},
 		{"wrong type", rawConfig("b", with("suite", []string{"a"})...), "suite"},
@@ -117,10 +153,23 @@ func TestPrepareRejectsBadInput(t *testing.T) {
 	}
 }
 
+func TestSuiteNeedsDebootstrap(t *testing.T) {
+	saved := debootstrapScripts
+	debootstrapScripts = filepath.Join(t.TempDir(), "missing")
+	defer func() { debootstrapScripts = saved }()
+	_, _, err := new(Builder).Prepare(rawConfig("b", "cache_dir", t.TempDir(), "machines_dir", t.TempDir()))
+	if err == nil || !strings.Contains(err.Error(), "debootstrap is not installed") {
+		t.Errorf("got %v; want a debootstrap-missing error", err)
+	}
+	if _, _, err := new(Builder).Prepare(rawConfig("b", "clone", "base")); err != nil {
+		t.Errorf("clone needs no debootstrap, got %v", err)
+	}
+}
+
 func TestPrepareAcceptsEachSource(t *testing.T) {
 	dir := t.TempDir()
 	image := filepath.Join(dir, "base.tar.zst")
-	if err := os.WriteFile(image, []byte("x"), 0o644); err != nil {
+	if err := os.WriteFile(image, zstdHeader, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cases := map[string]map[string]interface{}{
@@ -140,7 +189,7 @@ func TestPrepareAcceptsEachSource(t *testing.T) {
 func TestRelativeImportIsResolvedAgainstWorkingDirectory(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	if err := os.WriteFile("base.tar", []byte("x"), 0o644); err != nil {
+	if err := os.WriteFile("base.tar", tarHeader, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	b := new(Builder)
@@ -150,4 +199,33 @@ func TestRelativeImportIsResolvedAgainstWorkingDirectory(t *testing.T) {
 	if want := filepath.Join(dir, "base.tar"); b.config.Import != want {
 		t.Errorf("import: got %q, want %q", b.config.Import, want)
 	}
+}
+
+func FuzzPrepare(f *testing.F) {
+	f.Add("base", "", "", "bookworm", "20s", "minbase")
+	f.Add("a/b", "/x.tar", "base", "../x", "-1s", "")
+	f.Add("..", "https://h/x.raw", "", "", "1h", "buildd")
+	f.Add("-rf", "relative.tar.zst", "a..b", "sid", "soon", "x y")
+	f.Fuzz(func(t *testing.T, name, imp, clone, suite, timeout, variant string) {
+		raw := rawConfig(name, "import", imp, "clone", clone, "suite", suite, "timeout", timeout,
+			"variant", variant, "cache_dir", "/", "machines_dir", "/")
+		b := new(Builder)
+		if _, _, err := b.Prepare(raw); err != nil {
+			return
+		}
+		c := b.config
+		if strings.ContainsAny(c.PackerBuildName, "/ \n") || strings.Contains(c.PackerBuildName, "..") ||
+			len(c.PackerBuildName) > maxNameLength || strings.HasPrefix(c.PackerBuildName, "-") || strings.HasPrefix(c.PackerBuildName, ".") {
+			t.Errorf("accepted name %q", c.PackerBuildName)
+		}
+		if c.Import != "" && c.Clone != "" {
+			t.Errorf("accepted import %q with clone %q", c.Import, c.Clone)
+		}
+		if c.timeout <= 0 || c.timeout > maxTimeout {
+			t.Errorf("accepted timeout %q as %s", c.Timeout, c.timeout)
+		}
+		if filepath.Dir(c.containerPath()) != c.MachinesDir {
+			t.Errorf("container path %q escapes machines_dir %q", c.containerPath(), c.MachinesDir)
+		}
+	})
 }

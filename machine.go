@@ -99,6 +99,11 @@ func (h *hostMachine) known(ctx context.Context, verb, name string) (bool, error
 }
 
 func (h *hostMachine) Debootstrap(ctx context.Context, opts debootstrapOptions) error {
+	unlock, err := lockCache(ctx, opts.CacheDir, h.say)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	return h.stream(ctx, nil, debootstrapArgv(opts)...)
 }
 

@@ -52,7 +52,7 @@ func (s *stepPrepare) Run(ctx context.Context, state multistep.StateBag) multist
 		if err := m.Terminate(ctx, name); err != nil {
 			return halt(state, fmt.Errorf("-force: cannot stop running container %q: %w", name, err))
 		}
-		if err := waitGone(ctx, m, name, cfg.Timeout); err != nil {
+		if err := waitGone(ctx, m, name, cfg.timeout); err != nil {
 			return halt(state, fmt.Errorf("-force: %w", err))
 		}
 	}

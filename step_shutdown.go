@@ -60,7 +60,7 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config)
 	ui.Say(fmt.Sprintf("Powering off container %s...", name))
 	err := m.Poweroff(ctx, name)
 	if err == nil {
-		err = waitGone(ctx, m, name, cfg.Timeout)
+		err = waitGone(ctx, m, name, cfg.timeout)
 	}
 	if err == nil {
 		return nil

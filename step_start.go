@@ -35,7 +35,7 @@ func (s *stepStart) Run(ctx context.Context, state multistep.StateBag) multistep
 	if err := m.Start(ctx, name); err != nil {
 		return halt(state, fmt.Errorf("start %s: %w; see journalctl -u systemd-nspawn@%s", name, err, name))
 	}
-	if err := waitRunning(ctx, m, name, cfg.Timeout); err != nil {
+	if err := waitRunning(ctx, m, name, cfg.timeout); err != nil {
 		return halt(state, err)
 	}
 	ui.Say(fmt.Sprintf("Container %s is up.", name))

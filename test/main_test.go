@@ -17,6 +17,10 @@ import (
 	"time"
 )
 
+// e2eVersion is the plugin version the tests build: a release version, as
+// Packer's required_plugins wants.
+const e2eVersion = "0.1.0"
+
 var (
 	outDir    string // test/out: logs, the plugin binary, shared images
 	pluginDir string
@@ -65,7 +69,8 @@ func TestMain(m *testing.M) {
 		fmt.Println("0 passed, 1 failed")
 		os.Exit(1)
 	}
-	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "packer-builder-nspawn"), "..")
+	build := exec.Command("go", "build", "-ldflags", "-X main.version="+e2eVersion,
+		"-o", filepath.Join(pluginDir, "packer-builder-nspawn"), "..")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: FAIL: building the plugin: %v\n%s", err, out)

@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -88,7 +90,10 @@ func TestModernPacker(t *testing.T) {
 	h.baseContainer()
 	dir := h.project("modern", map[string]string{
 		"modern.pkr.hcl": fmt.Sprintf(`
-variable "mirror" { type = string }
+variable "mirror" {
+  type    = string
+  default = ""
+}
 source "nspawn" "modern-base" {
   suite   = "bookworm"
   variant = "minbase"
@@ -144,6 +149,43 @@ build {
 		if h.hasImage("modern-fails") {
 			t.Errorf("the failed build left its container")
 		}
+	})
+	t.Run("required_plugins, installed by hand", func(t *testing.T) {
+		// packer init needs the network; a plugin laid out the way it
+		// installs one works offline.
+		name := "packer-plugin-nspawn_v" + e2eVersion + "_x5.0_linux_amd64"
+		inside := "/root/rp-plugins/github.com/example/nspawn/"
+		h.run("mkdir", "-p", inside)
+		h.run("cp", "/plugin/packer-builder-nspawn", inside+name)
+		binary, err := os.ReadFile(filepath.Join(pluginDir, "packer-builder-nspawn"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(binary)
+		if err := os.WriteFile(h.path(inside+name+"_SHA256SUM"), []byte(hex.EncodeToString(sum[:])), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rp := h.project("modern-rp", map[string]string{"rp.pkr.hcl": `
+packer {
+  required_plugins {
+    nspawn = {
+      version = ">= ` + e2eVersion + `"
+      source  = "github.com/example/nspawn"
+    }
+  }
+}
+source "nspawn" "modern-rp" {
+  clone   = "base"
+  timeout = "60s"
+}
+build {
+  sources = ["source.nspawn.modern-rp"]
+  provisioner "shell" { inline = ["echo rp > /root/rp"] }
+}
+`})
+		r := h.packerArgv(rp, "env", "PACKER_PLUGIN_PATH=/root/rp-plugins", "CHECKPOINT_DISABLE=1", "/modern/packer", "build", ".")
+		expectSuccess(t, r)
+		fileContains(t, h.machine("modern-rp", "root/rp"), "rp")
 	})
 	t.Run("bad config", func(t *testing.T) {
 		bad := h.project("modern-bad", map[string]string{"bad.pkr.hcl": `

@@ -19,7 +19,10 @@ func TestValidateRejectsBadInput(t *testing.T) {
 		{"relative-machines-dir", `machines_dir = "machines"`, `machines_dir: "machines" is a relative path`},
 		{"relative-cache-dir", `cache_dir = "cache"`, `cache_dir: "cache" is a relative path`},
 		{"missing-import", `import = "/nonexistent/base.tar.zst"`, `import: "/nonexistent/base.tar.zst" does not exist`},
-		{"zero-or-negative-timeout", `timeout = "-1s"`, `timeout: -1s is negative`},
+		{"negative-timeout", `timeout = "-1s"`, `timeout: "-1s" is not positive`},
+		{"zero-timeout", `timeout = "0s"`, `timeout: "0s" is not positive`},
+		{"unknown-suite", `suite = "florp"`, `suite: "florp" is not a suite this debootstrap knows`},
+		{"unknown-variant", `variant = "tiny"`, `variant: "tiny" is not a debootstrap variant`},
 		{"unknown-key", `colour = "blue"`, `Unsupported argument`},
 	}
 	files := map[string]string{}
