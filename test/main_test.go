@@ -64,6 +64,11 @@ func TestMain(m *testing.M) {
 	for _, d := range []string{outDir, pluginDir, sharedDir} {
 		mustMkdir(d)
 	}
+	// Each run's transcripts start afresh.
+	logs, _ := filepath.Glob(filepath.Join(outDir, "*.log"))
+	for _, l := range logs {
+		os.Remove(l)
+	}
 	if err := prerequisites(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: FAIL:", err)
 		fmt.Println("0 passed, 1 failed")

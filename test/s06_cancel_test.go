@@ -35,7 +35,7 @@ build {
 }
 `})
 	cases := []struct{ name, waitFor string }{
-		{"cancel-debootstrap", "I: Retrieving"},
+		{"cancel-debootstrap", "I: Extracting"},
 		{"cancel-provision", "sleeping now"},
 	}
 	for _, tc := range cases {
