@@ -12,7 +12,7 @@ PLUGIN_DIR  ?= $(HOME)/.packer.d/plugins
 VERSION     ?= 0.1.0-dev+$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 export CGO_ENABLED ?= 0
 
-.PHONY: all build generate check-generate deps base lint unit e2e test install clean
+.PHONY: all build generate check-generate deps base lint unit fuzz e2e soak test install clean
 
 all: build
 
@@ -49,10 +49,16 @@ lint:
 unit:
 	$(GO) test -count=1 ./...
 
+# Each fuzz target for a bounded time; the seeds are in the tests.
+FUZZ_TARGETS := FuzzPrepare FuzzClassifyImport FuzzExtractTar
+FUZZ_TIME    ?= 20s
+fuzz:
+	for f in $(FUZZ_TARGETS); do $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZ_TIME) . || exit 1; done
+
 e2e: build
 	$(GO) test -tags e2e -v -count=1 -timeout 80m ./test/
 
-test: deps lint check-generate unit e2e
+test: deps lint check-generate unit fuzz e2e
 
 # Puts the plugin where both packer lines look: ~/.packer.d/plugins.
 install: build

@@ -321,3 +321,25 @@ func TestArtifactDestroyRemovesContainer(t *testing.T) {
 	}
 	assertCalls(t, fake, "remove web")
 }
+
+func TestForceDoesNotFollowSymlinkOutOfMachinesDir(t *testing.T) {
+	tb := newTestBuild(t, "packer_force", true)
+	outside := t.TempDir()
+	keep := filepath.Join(outside, "precious")
+	if err := os.WriteFile(keep, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(tb.dir, "web")); err != nil {
+		t.Fatal(err)
+	}
+	makeTreeOnDebootstrap(tb)
+	if _, err := tb.run(context.Background()); err != nil {
+		t.Fatalf("Run: %v\n%s", err, tb.out)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("-force removed a file behind a symlink in machines_dir: %v", err)
+	}
+	if info, err := os.Lstat(filepath.Join(tb.dir, "web")); err != nil || !info.IsDir() {
+		t.Errorf("web is not the new container tree: %v", err)
+	}
+}

@@ -109,3 +109,21 @@ func TestExtractTarStaysInside(t *testing.T) {
 		}
 	}
 }
+
+func FuzzExtractTar(f *testing.F) {
+	f.Add(evilTar(&testing.T{}, [3]string{"a/b", "file", ""}).Bytes())
+	f.Add(evilTar(&testing.T{}, [3]string{"l", "link", "/"}, [3]string{"l/x", "file", ""}).Bytes())
+	f.Add(evilTar(&testing.T{}, [3]string{"../x", "file", ""}).Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parent := t.TempDir()
+		dst := filepath.Join(parent, "dst")
+		if err := os.Mkdir(dst, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		_ = extractTar(bytes.NewReader(data), dst, nil)
+		entries, _ := os.ReadDir(parent)
+		if len(entries) != 1 {
+			t.Errorf("extraction wrote beside the destination: %v", entries)
+		}
+	})
+}
