@@ -58,6 +58,10 @@ fuzz:
 e2e: build
 	$(GO) test -tags e2e -v -count=1 -timeout 80m ./test/
 
+# Repeats a four-source parallel build 20 times, checking for leaks.
+soak: build
+	$(GO) test -tags 'e2e soak' -v -count=1 -timeout 30m -run 'TestSoak' ./test/
+
 test: deps lint check-generate unit fuzz e2e
 
 # Puts the plugin where both packer lines look: ~/.packer.d/plugins.

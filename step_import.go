@@ -47,7 +47,9 @@ func classifyImport(source string, isDir bool) importKind {
 		if i := strings.IndexAny(path, "?#"); i >= 0 {
 			path = path[:i]
 		}
-		if hasTarSuffix(path) {
+		// importd unpacks zstd itself when pulling; only local imports
+		// need the pipe through zstd.
+		if hasTarSuffix(path) || hasZstdTarSuffix(path) {
 			return pullTar
 		}
 		return pullRaw
@@ -55,13 +57,18 @@ func classifyImport(source string, isDir bool) importKind {
 	switch {
 	case isDir:
 		return importFS
-	case strings.HasSuffix(strings.ToLower(source), ".tar.zst"), strings.HasSuffix(strings.ToLower(source), ".tzst"):
+	case hasZstdTarSuffix(source):
 		return importTarZstd
 	case hasTarSuffix(source):
 		return importTar
 	default:
 		return importRaw
 	}
+}
+
+func hasZstdTarSuffix(path string) bool {
+	lower := strings.ToLower(path)
+	return strings.HasSuffix(lower, ".tar.zst") || strings.HasSuffix(lower, ".tzst")
 }
 
 func hasTarSuffix(path string) bool {

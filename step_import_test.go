@@ -11,6 +11,7 @@ func TestClassifyImport(t *testing.T) {
 		{"https://example.invalid/base.tar", false, pullTar},
 		{"https://example.invalid/base.tar.xz", false, pullTar},
 		{"http://example.invalid/base.tar.gz?token=1", false, pullTar},
+		{"https://example.invalid/base.tar.zst", false, pullTar},
 		{"https://example.invalid/base.raw", false, pullRaw},
 		{"https://example.invalid/base.qcow2", false, pullRaw},
 		{"https://example.invalid/download", false, pullRaw},

@@ -123,7 +123,7 @@ func (r *running) waitFor(t *testing.T, text string, timeout time.Duration) {
 func (r *running) interrupt(t *testing.T, limit time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
-	if err := syscall.Kill(-r.cmd.Process.Pid, syscall.SIGINT); err != nil {
+	if err := syscall.Kill(-r.cmd.Process.Pid, syscall.SIGINT); err != nil && err != syscall.ESRCH {
 		t.Fatal(err)
 	}
 	select {
@@ -133,6 +133,17 @@ func (r *running) interrupt(t *testing.T, limit time.Duration) time.Duration {
 		t.Fatalf("packer still running %s after SIGINT; output:\n%s", limit, lastLines(r.out.String(), 30))
 		return 0
 	}
+}
+
+// interruptTwice sends two SIGINTs a second apart, as an impatient user
+// does, and waits for packer to exit.
+func (r *running) interruptTwice(t *testing.T, limit time.Duration) {
+	t.Helper()
+	if err := syscall.Kill(-r.cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	r.interrupt(t, limit)
 }
 
 type syncBuffer struct {

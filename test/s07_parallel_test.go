@@ -3,36 +3,59 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 )
 
-// Packer runs the sources of one build at once by default.
-func TestParallelSources(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
-	h.baseContainer()
-	dir := h.project("parallel", map[string]string{"t.pkr.hcl": `
-source "nspawn" "par-a" {
-  clone   = "base"
-  timeout = "60s"
+// parallelNames are the sources of one build; Packer runs them at once.
+var parallelNames = []string{"par-a", "par-b", "par-c", "par-d"}
+
+// parallelTemplate clones the base into each name.
+func parallelTemplate() string {
+	var b strings.Builder
+	var refs []string
+	for _, name := range parallelNames {
+		fmt.Fprintf(&b, "source \"nspawn\" %q {\n  clone   = \"base\"\n  timeout = \"60s\"\n}\n", name)
+		refs = append(refs, fmt.Sprintf("%q", "source.nspawn."+name))
+	}
+	fmt.Fprintf(&b, `build {
+  sources = [%s]
+  provisioner "shell" { inline = ["hostname > /root/me", "cat /etc/machine-id > /root/id-while-built", "sleep 1"] }
 }
-source "nspawn" "par-b" {
-  clone   = "base"
-  timeout = "60s"
+`, strings.Join(refs, ", "))
+	return b.String()
 }
-build {
-  sources = ["source.nspawn.par-a", "source.nspawn.par-b"]
-  provisioner "shell" { inline = ["hostname > /root/me", "sleep 2"] }
-}
-`})
-	r := h.packer(dir, "build", ".")
-	expectSuccess(t, r)
-	for _, name := range []string{"par-a", "par-b"} {
+
+// checkParallelBuild asserts each container got its own hostname and its
+// own machine-id while built, and that the image's machine-id is empty.
+func (h *host) checkParallelBuild(t *testing.T) {
+	t.Helper()
+	ids := map[string]string{}
+	for _, name := range parallelNames {
 		fileContains(t, h.machine(name, "root/me"), name+"\n")
+		id, _ := os.ReadFile(h.machine(name, "root/id-while-built"))
+		if len(strings.TrimSpace(string(id))) != 32 {
+			t.Errorf("%s: machine-id while built %q; want 32 hex digits", name, id)
+		}
+		if other, dup := ids[string(id)]; dup {
+			t.Errorf("%s and %s had the same machine-id %s", name, other, id)
+		}
+		ids[string(id)] = name
 		if b, _ := os.ReadFile(h.machine(name, "etc/machine-id")); len(b) != 0 {
 			t.Errorf("%s: machine-id not emptied", name)
 		}
 	}
+}
+
+func TestParallelSources(t *testing.T) {
+	scenario(t)
+	h := bootHost(t)
+	h.baseContainer()
+	dir := h.project("parallel", map[string]string{"t.pkr.hcl": parallelTemplate()})
+	r := h.packer(dir, "build", ".")
+	expectSuccess(t, r)
+	h.checkParallelBuild(t)
 	h.noMachinesRunning()
 }

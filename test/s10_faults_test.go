@@ -1,0 +1,148 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The promise under faults: a build either makes its container or leaves
+// the host as it found it, and never leaves a machine running.
+func TestFaults(t *testing.T) {
+	scenario(t)
+	h := bootHost(t)
+	archive := h.baseArchive()
+	h.baseContainer()
+
+	// An image whose boot never finishes: a start-up job that hangs.
+	h.run("machinectl", "clone", "base", "hangs-base")
+	writeUnit(t, h.machine("hangs-base", ""), "hang.service", "[Unit]\nDescription=hangs boot\n[Service]\nType=oneshot\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n")
+	// An image without systemd.
+	h.run("machinectl", "clone", "base", "nosystemd-base")
+	if err := os.Remove(h.machine("nosystemd-base", "usr/lib/systemd/systemd")); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := h.project("faults", map[string]string{"faults.pkr.hcl": `
+source "nspawn" "hangs" {
+  clone   = "hangs-base"
+  timeout = "10s"
+}
+source "nspawn" "nosystemd" {
+  clone   = "nosystemd-base"
+  timeout = "10s"
+}
+source "nspawn" "stubborn" {
+  clone   = "base"
+  timeout = "10s"
+}
+source "nspawn" "slow-import" {
+  import  = "` + archive + `"
+  timeout = "10s"
+}
+source "nspawn" "long" {
+  clone   = "base"
+  timeout = "10s"
+}
+build {
+  sources = ["source.nspawn.hangs", "source.nspawn.nosystemd", "source.nspawn.slow-import", "source.nspawn.long"]
+  provisioner "shell" { inline = ["echo provisioning now", "sleep 600"] }
+}
+build {
+  name    = "stubborn"
+  sources = ["source.nspawn.stubborn"]
+  provisioner "shell" { inline = ["systemctl mask poweroff.target", "echo masked"] }
+}
+`})
+	images := h.images()
+
+	t.Run("boot never finishes", func(t *testing.T) {
+		r := h.packer(dir, "build", "-only=*.hangs", ".")
+		expectFailure(t, r, "did not finish booting within timeout 10s", `raise "timeout"`)
+		if r.took > 10*time.Second+30*time.Second {
+			t.Errorf("took %s; want about the 10s timeout", r.took)
+		}
+		h.leftAsFound(images, "hangs")
+	})
+	t.Run("image without systemd", func(t *testing.T) {
+		r := h.packer(dir, "build", "-only=*.nosystemd", ".")
+		expectFailure(t, r, "stopped while booting")
+		h.leftAsFound(images, "nosystemd")
+	})
+	t.Run("container ignores poweroff", func(t *testing.T) {
+		r := h.packer(dir, "build", "-only=stubborn.*", ".")
+		expectSuccess(t, r)
+		if !strings.Contains(r.out, "did not stop within timeout 10s") || !strings.Contains(r.out, "terminating container stubborn") {
+			t.Errorf("no terminate warning in:\n%s", lastLines(r.out, 15))
+		}
+		h.noMachinesRunning()
+		h.run("machinectl", "remove", "stubborn")
+	})
+	t.Run("cancel during import", func(t *testing.T) {
+		p := h.startPacker(dir, "build", "-only=*.slow-import", ".")
+		p.waitFor(t, "Importing", time.Minute)
+		p.interrupt(t, cancelLimit)
+		h.leftAsFound(images, "slow-import")
+	})
+	t.Run("second interrupt", func(t *testing.T) {
+		p := h.startPacker(dir, "build", "-only=*.long", ".")
+		p.waitFor(t, "provisioning now", time.Minute)
+		p.interruptTwice(t, cancelLimit)
+		h.leftAsFound(images, "long")
+	})
+	t.Run("machined restarted mid-build", func(t *testing.T) {
+		p := h.startPacker(dir, "build", "-only=*.long", ".")
+		p.waitFor(t, "provisioning now", time.Minute)
+		h.run("systemctl", "restart", "systemd-machined")
+		time.Sleep(2 * time.Second)
+		p.interrupt(t, cancelLimit)
+		h.leftAsFound(images, "long")
+	})
+}
+
+// leftAsFound checks that a failed or cancelled build left the host as it
+// found it: the same images, nothing of name on disk, nothing running,
+// none of the tools it runs still running.
+func (h *host) leftAsFound(images []string, name string) {
+	h.t.Helper()
+	if now := h.images(); strings.Join(now, " ") != strings.Join(images, " ") {
+		h.t.Errorf("images changed: %v -> %v", images, now)
+	}
+	leftovers, _ := filepath.Glob(h.path("/var/lib/machines/*" + name + "*"))
+	if len(leftovers) > 0 {
+		h.t.Errorf("left on disk: %v", leftovers)
+	}
+	h.noMachinesRunning()
+	h.noToolsRunning()
+}
+
+// noToolsRunning fails the test if a tool the plugin runs is still running.
+func (h *host) noToolsRunning() {
+	h.t.Helper()
+	for _, proc := range []string{"debootstrap", "systemd-run", "machinectl", "zstd", "packer", "packer-builder-nspawn"} {
+		out, err := h.cmd(h.t.Context(), "pgrep", "-a", "-x", proc).Output()
+		if err == nil {
+			h.t.Errorf("%s still running: %s", proc, strings.TrimSpace(string(out)))
+		}
+	}
+}
+
+// writeUnit installs and enables a unit in the image at root.
+func writeUnit(t *testing.T, root, name, body string) {
+	t.Helper()
+	dir := filepath.Join(root, "etc/systemd/system")
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wants := filepath.Join(dir, "multi-user.target.wants")
+	if err := os.MkdirAll(wants, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../"+name, filepath.Join(wants, name)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,129 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// The seed options not covered elsewhere, end to end: machines_dir and
+// cache_dir of one's own, import from a URL with each verify mode.
+func TestOwnDirectories(t *testing.T) {
+	scenario(t)
+	h := bootHost(t)
+	h.run("mkdir", "-p", "/srv/machines", "/srv/apt-cache", "/srv/small")
+	h.run("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", "/srv/small")
+	dir := h.project("dirs", map[string]string{"dirs.pkr.hcl": `
+variable "mirror" { type = string }
+source "nspawn" "own-dirs" {
+  suite        = "bookworm"
+  variant      = "minbase"
+  mirror       = var.mirror
+  machines_dir = "/srv/machines"
+  cache_dir    = "/srv/apt-cache"
+  timeout      = "60s"
+}
+source "nspawn" "disk-full" {
+  suite        = "bookworm"
+  variant      = "minbase"
+  mirror       = var.mirror
+  machines_dir = "/srv/small"
+  timeout      = "60s"
+}
+build {
+  sources = ["source.nspawn.own-dirs", "source.nspawn.disk-full"]
+  provisioner "shell" { inline = ["hostname > /root/me"] }
+}
+`})
+	t.Run("machines_dir and cache_dir", func(t *testing.T) {
+		r := h.packer(dir, "build", "-var", "mirror="+debianMirror(), "-only=*.own-dirs", ".")
+		expectSuccess(t, r)
+		fileContains(t, h.path("/srv/machines/own-dirs/root/me"), "own-dirs")
+		if exists(h.path("/run/machines/own-dirs")) {
+			t.Errorf("the build left its /run/machines link")
+		}
+		// cache_dir started empty: debootstrap keeps what it downloads there.
+		if debs, _ := filepath.Glob(h.path("/srv/apt-cache/systemd-resolved_*.deb")); len(debs) == 0 {
+			t.Errorf("debootstrap kept nothing in cache_dir")
+		}
+		h.noMachinesRunning()
+	})
+	t.Run("machines_dir runs out of space", func(t *testing.T) {
+		r := h.packer(dir, "build", "-var", "mirror="+debianMirror(), "-only=*.disk-full", ".")
+		expectFailure(t, r, "debootstrap of suite \"bookworm\"")
+		if entries, _ := os.ReadDir(h.path("/srv/small")); len(entries) > 0 {
+			t.Errorf("the failed build left %v in /srv/small", entries)
+		}
+		h.noMachinesRunning()
+		h.noToolsRunning()
+	})
+}
+
+func TestImportFromURL(t *testing.T) {
+	scenario(t)
+	h := bootHost(t)
+	h.baseArchive()
+	archive := filepath.Join(sharedDir, "base.tar.zst")
+	body, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(body)
+	// The host shares this machine's network, so it reaches a server on
+	// this machine's loopback.
+	mux := http.NewServeMux()
+	mux.HandleFunc("/images/base.tar.zst", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, archive) })
+	mux.HandleFunc("/images/SHA256SUMS", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(hex.EncodeToString(sum[:]) + " *base.tar.zst\n"))
+	})
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := &http.Server{Handler: mux}
+	go func() { _ = server.Serve(listener) }()
+	t.Cleanup(func() { server.Close() })
+	base := "http://" + listener.Addr().String() + "/images/"
+
+	dir := h.project("url", map[string]string{"url.pkr.hcl": `
+source "nspawn" "from-url" {
+  import        = "` + base + `base.tar.zst"
+  import_verify = "no"
+  timeout       = "60s"
+}
+source "nspawn" "from-url-checked" {
+  import        = "` + base + `base.tar.zst"
+  import_verify = "checksum"
+  timeout       = "60s"
+}
+source "nspawn" "unreachable" {
+  import        = "http://127.0.0.1:1/base.tar"
+  import_verify = "no"
+  timeout       = "60s"
+}
+build {
+  sources = ["source.nspawn.from-url", "source.nspawn.from-url-checked", "source.nspawn.unreachable"]
+  provisioner "shell" { inline = ["hostname > /root/me"] }
+}
+`})
+	images := h.images()
+	for _, name := range []string{"from-url", "from-url-checked"} {
+		t.Run(name, func(t *testing.T) {
+			r := h.packer(dir, "build", "-only=*."+name, ".")
+			expectSuccess(t, r)
+			fileContains(t, h.machine(name, "root/me"), name)
+			h.run("machinectl", "remove", name)
+		})
+	}
+	t.Run("unreachable URL", func(t *testing.T) {
+		r := h.packer(dir, "build", "-only=*.unreachable", ".")
+		expectFailure(t, r, "import http://127.0.0.1:1/base.tar")
+		h.leftAsFound(images, "unreachable")
+	})
+}
