@@ -55,7 +55,10 @@ func waitRunning(ctx context.Context, m Machine, name string, timeout time.Durat
 			return nil
 		case err == nil && (st == "stopping" || st == "offline"):
 			return fmt.Errorf("start %s: the container's systemd is %s; see journalctl -u systemd-nspawn@%s", name, st, name)
-		case err == nil && st != "":
+		case err == nil && st == "":
+			// The wait for the end of boot was cut short by the deadline.
+			last = "still starting"
+		case err == nil:
 			last = st
 		}
 		if up, err := m.Running(waitCtx, name); err == nil && !up {
