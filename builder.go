@@ -68,7 +68,8 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 	if _, ok := state.GetOk(multistep.StateHalted); ok {
 		return nil, errors.New("build was halted")
 	}
-	return &artifact{config: cfg, machine: m}, nil
+	files, _ := state.Get(stateExported).([]string)
+	return &artifact{config: cfg, machine: m, files: files}, nil
 }
 
 // steps is the build: make the container one way, boot it, provision it,
@@ -87,6 +88,7 @@ func (b *Builder) steps() []multistep.Step {
 		&stepStart{},
 		new(commonsteps.StepProvision),
 		&stepShutdown{},
+		&stepExport{},
 	}
 }
 

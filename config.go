@@ -42,6 +42,18 @@ type Config struct {
 	CacheDir string `mapstructure:"cache_dir"`
 	// Where the container is created. Default `/var/lib/machines`.
 	MachinesDir string `mapstructure:"machines_dir"`
+	// Files to export the finished container to, the format from each
+	// suffix: `.tar`, `.tar.gz`, `.tar.xz`, `.tar.zst` or `.raw` (an ext4
+	// image for a directory container). Relative paths are relative to where
+	// packer runs. Each is written next to its place and renamed when whole.
+	Export []string `mapstructure:"export"`
+	// `reset` shifts the file ownership of the container back to plain ids
+	// before exporting, so the exports work on hosts without user
+	// namespaces. Default: ownership is kept as it is.
+	ExportOwnership string `mapstructure:"export_ownership"`
+	// Keep the container after exporting it. Default true; false needs
+	// `export`.
+	KeepContainer config.Trilean `mapstructure:"keep_container"`
 	// How long to wait for the container to start up, and to shut down,
 	// as a duration such as `90s` or `2m`. Default `20s`.
 	Timeout string `mapstructure:"timeout"`
@@ -93,6 +105,11 @@ func (c *Config) applyDefaults() {
 	c.timeout = defaultTimeout
 	c.MachinesDir = filepath.Clean(c.MachinesDir)
 	c.CacheDir = filepath.Clean(c.CacheDir)
+	for i, path := range c.Export {
+		if abs, err := filepath.Abs(path); err == nil && path != "" {
+			c.Export[i] = abs
+		}
+	}
 	// A relative import is relative to where packer runs, as on a shell.
 	if c.Import != "" && !isURL(c.Import) && !strings.Contains(c.Import, "://") {
 		if abs, err := filepath.Abs(c.Import); err == nil {
@@ -154,6 +171,7 @@ func (c *Config) validate() error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, c.validateExport()...)
 	if c.Timeout != "" {
 		d, err := time.ParseDuration(c.Timeout)
 		switch {

@@ -25,6 +25,9 @@ type FlatConfig struct {
 	Variant             *string           `mapstructure:"variant" cty:"variant" hcl:"variant"`
 	CacheDir            *string           `mapstructure:"cache_dir" cty:"cache_dir" hcl:"cache_dir"`
 	MachinesDir         *string           `mapstructure:"machines_dir" cty:"machines_dir" hcl:"machines_dir"`
+	Export              []string          `mapstructure:"export" cty:"export" hcl:"export"`
+	ExportOwnership     *string           `mapstructure:"export_ownership" cty:"export_ownership" hcl:"export_ownership"`
+	KeepContainer       *bool             `mapstructure:"keep_container" cty:"keep_container" hcl:"keep_container"`
 	Timeout             *string           `mapstructure:"timeout" cty:"timeout" hcl:"timeout"`
 }
 
@@ -56,6 +59,9 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"variant":                    &hcldec.AttrSpec{Name: "variant", Type: cty.String, Required: false},
 		"cache_dir":                  &hcldec.AttrSpec{Name: "cache_dir", Type: cty.String, Required: false},
 		"machines_dir":               &hcldec.AttrSpec{Name: "machines_dir", Type: cty.String, Required: false},
+		"export":                     &hcldec.AttrSpec{Name: "export", Type: cty.List(cty.String), Required: false},
+		"export_ownership":           &hcldec.AttrSpec{Name: "export_ownership", Type: cty.String, Required: false},
+		"keep_container":             &hcldec.AttrSpec{Name: "keep_container", Type: cty.Bool, Required: false},
 		"timeout":                    &hcldec.AttrSpec{Name: "timeout", Type: cty.String, Required: false},
 	}
 	return s

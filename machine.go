@@ -27,6 +27,12 @@ type Machine interface {
 	EnableUnits(ctx context.Context, root string, units ...string) error
 	// Import makes the image name from src, as machinectl import-*/pull-* do.
 	Import(ctx context.Context, src importSource, name string) error
+	// ExportImage writes the stopped image name to path in format.
+	ExportImage(ctx context.Context, name string, format exportFormat, path string) error
+	// MakeRawImage writes the tree at dir as an ext4 image of size bytes.
+	MakeRawImage(ctx context.Context, dir, path string, size int64) error
+	// ResetOwnership shifts the tree at dir back to plain user ids.
+	ResetOwnership(ctx context.Context, dir string) error
 	// Clone copies the image src to the new image name.
 	Clone(ctx context.Context, src, name string) error
 	// Start boots the image name with machinectl start.
@@ -134,6 +140,59 @@ func (h *hostMachine) Import(ctx context.Context, src importSource, name string)
 		return fmt.Errorf("zstd -dc %s: %w", src.Path, zstdErr)
 	}
 	return nil
+}
+
+func (h *hostMachine) ExportImage(ctx context.Context, name string, format exportFormat, path string) error {
+	switch format {
+	case exportRaw:
+		return h.stream(ctx, nil, "machinectl", "export-raw", "--format=uncompressed", "--", name, path)
+	case exportTarZstd:
+		return h.exportZstd(ctx, name, path)
+	default:
+		return h.stream(ctx, nil, "machinectl", "export-tar", "--format="+format.machinectlFormat(), "--", name, path)
+	}
+}
+
+// exportZstd pipes an uncompressed export through zstd into path:
+// machinectl does not compress with zstd itself.
+func (h *hostMachine) exportZstd(ctx context.Context, name, path string) error {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	zstd := h.command(ctx, "zstd", "-q", "-T0", "-f", "-o", path)
+	zstd.Stdin = pr
+	zstd.Stderr = &lineWriter{emit: h.say}
+	if err := zstd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		return fmt.Errorf("zstd: %w", err)
+	}
+	pr.Close()
+	cmd := h.command(ctx, "machinectl", "export-tar", "--format=uncompressed", "--", name, "-")
+	cmd.Stdout = pw
+	out := &lineWriter{emit: h.say}
+	cmd.Stderr = out
+	exportErr := cmd.Run()
+	pw.Close()
+	out.Flush()
+	zstdErr := zstd.Wait()
+	if exportErr != nil {
+		return fmt.Errorf("machinectl export-tar %s: %w", name, exportErr)
+	}
+	if zstdErr != nil {
+		return fmt.Errorf("zstd -o %s: %w", path, zstdErr)
+	}
+	return nil
+}
+
+func (h *hostMachine) MakeRawImage(ctx context.Context, dir, path string, size int64) error {
+	return h.stream(ctx, nil, "mkfs.ext4", "-q", "-F", "-d", dir, "--", path, fmt.Sprintf("%dK", size/1024))
+}
+
+func (h *hostMachine) ResetOwnership(ctx context.Context, dir string) error {
+	return h.stream(ctx, nil, "systemd-nspawn", "--quiet", "--register=no", "--keep-unit",
+		"--private-users=0", "--private-users-ownership=chown", "-D", dir, "--", "/bin/true")
 }
 
 func (h *hostMachine) Clone(ctx context.Context, src, name string) error {

@@ -111,6 +111,25 @@ func (f *fakeMachine) Import(ctx context.Context, src importSource, name string)
 	return err
 }
 
+// ExportImage writes a small file, so the step's rename has something.
+func (f *fakeMachine) ExportImage(ctx context.Context, name string, format exportFormat, path string) error {
+	if err := f.record("export %s %s %s", name, format, path); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte("export of "+name), 0o644)
+}
+
+func (f *fakeMachine) MakeRawImage(ctx context.Context, dir, path string, size int64) error {
+	if err := f.record("make-raw %s %s", dir, path); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte("raw"), 0o644)
+}
+
+func (f *fakeMachine) ResetOwnership(ctx context.Context, dir string) error {
+	return f.record("reset-ownership %s", dir)
+}
+
 func (f *fakeMachine) Clone(ctx context.Context, src, name string) error {
 	if err := f.record("clone %s %s", src, name); err != nil {
 		return err

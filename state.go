@@ -13,4 +13,6 @@ const (
 	// stateLinked is true while the container in a custom machines_dir is
 	// linked where machinectl finds it.
 	stateLinked = "container_linked"
+	// stateExported lists the files the export step wrote.
+	stateExported = "exported_files"
 )

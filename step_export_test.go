@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestExportWritesEachFormat(t *testing.T) {
+	out := t.TempDir()
+	zst, raw := filepath.Join(out, "web.tar.zst"), filepath.Join(out, "web.raw")
+	tb := newTestBuild(t, "export", []string{zst, raw}, "export_ownership", "reset")
+	makeTreeOnDebootstrap(tb)
+	art, err := tb.run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, tb.out)
+	}
+	tree := filepath.Join(tb.dir, "web")
+	assertCalls(t, tb.fake, "poweroff web", "reset-ownership "+tree,
+		"export web .tar.zst "+zst+".partial", "make-raw "+tree+" "+raw+".partial")
+	if !reflect.DeepEqual(art.Files(), []string{zst, raw}) {
+		t.Errorf("Files() = %q, want %q", art.Files(), []string{zst, raw})
+	}
+	for _, f := range []string{zst, raw} {
+		if !exists(f) || exists(f+".partial") {
+			t.Errorf("%s: want the whole file and no .partial", f)
+		}
+	}
+	assertNoCall(t, tb.fake, "remove")
+	if !strings.Contains(art.String(), zst) {
+		t.Errorf("String() %q does not name the export", art.String())
+	}
+}
+
+func TestExportWithoutKeepingContainer(t *testing.T) {
+	tar := filepath.Join(t.TempDir(), "web.tar")
+	tb := newTestBuild(t, "export", []string{tar}, "keep_container", false)
+	makeTreeOnDebootstrap(tb)
+	art, err := tb.run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, tb.out)
+	}
+	assertCalls(t, tb.fake, "export web .tar "+tar+".partial", "remove-tree "+filepath.Join(tb.dir, "web"))
+	if err := art.Destroy(); err != nil || exists(tar) {
+		t.Errorf("Destroy: %v; export still there: %v", err, exists(tar))
+	}
+}
+
+func TestFailedExportLeavesNothing(t *testing.T) {
+	out := t.TempDir()
+	first, second := filepath.Join(out, "a.tar.gz"), filepath.Join(out, "b.tar.xz")
+	tb := newTestBuild(t, "export", []string{first, second})
+	makeTreeOnDebootstrap(tb)
+	tb.fake.failOn["export web .tar.xz"] = errors.New("No space left on device")
+	if _, err := tb.run(context.Background()); err == nil || !strings.Contains(err.Error(), "No space left") {
+		t.Fatalf("Run error %v; want the export failure", err)
+	}
+	entries, _ := os.ReadDir(out)
+	if len(entries) != 0 {
+		t.Errorf("a failed build left exports: %v", entries)
+	}
+	assertCalls(t, tb.fake, "remove-tree "+filepath.Join(tb.dir, "web"))
+}
+
+func TestExportConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "old.tar")
+	if err := os.WriteFile(existing, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ok := []interface{}{"cache_dir", dir, "machines_dir", dir}
+	with := func(kv ...interface{}) []interface{} { return append(append([]interface{}{}, ok...), kv...) }
+	cases := []struct {
+		name string
+		kv   []interface{}
+		want string
+	}{
+		{"unknown suffix", with("export", []string{dir + "/x.zip"}), `export: "` + dir + `/x.zip" has no known suffix`},
+		{"missing directory", with("export", []string{"/nonexistent/x.tar"}), `export: the directory of "/nonexistent/x.tar" does not exist`},
+		{"existing file", with("export", []string{existing}), `export: "` + existing + `" exists; remove it or run packer build -force`},
+		{"twice", with("export", []string{dir + "/a.tar", dir + "/a.tar"}), `is listed twice`},
+		{"bad ownership", with("export", []string{dir + "/a.tar"}, "export_ownership", "shift"), `export_ownership: "shift" is neither "keep" nor "reset"`},
+		{"reset without export", with("export_ownership", "reset"), `export_ownership: "reset" works on exports`},
+		{"nothing kept", with("keep_container", false), `keep_container: false with no "export" would leave nothing`},
+	}
+	for _, tc := range cases {
+		_, _, err := new(Builder).Prepare(rawConfig("web", tc.kv...))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v; want %q", tc.name, err, tc.want)
+		}
+	}
+	// One string is a list of one, in JSON templates.
+	b := new(Builder)
+	if _, _, err := b.Prepare(rawConfig("web", with("export", dir+"/one.tar.zst")...)); err != nil || len(b.config.Export) != 1 {
+		t.Errorf("export as one string: %v, %q", err, b.config.Export)
+	}
+	// -force replaces an earlier export.
+	if _, _, err := new(Builder).Prepare(rawConfig("web", with("export", []string{existing}, "packer_force", true)...)); err != nil {
+		t.Errorf("-force with an existing export: %v", err)
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
