@@ -1,5 +1,6 @@
-# The example: a minimal Debian base, archived as base.tar.zst, then two
-# containers made from it, one cloned and one imported from the archive.
+# The example: a minimal Debian base, exported as base.tar.zst (with its
+# checksum), then two containers made from it, one cloned and one imported
+# from the archive.
 #
 #   packer build -only='*.base' .
 #   packer build -only='*.from-*' .
@@ -25,6 +26,7 @@ source "nspawn" "base" {
   variant = "minbase"
   mirror  = var.mirror
   timeout = var.timeout
+  export  = ["base.tar.zst"]
 }
 
 build {
@@ -43,8 +45,9 @@ build {
     destination = "/root/built-from.pkr.hcl"
   }
 
-  post-processor "shell-local" {
-    inline = ["tar --numeric-owner --zstd -C /var/lib/machines/base -cf base.tar.zst ."]
+  post-processor "checksum" {
+    checksum_types = ["sha256"]
+    output         = "base.tar.zst.sha256"
   }
 }
 

@@ -3,6 +3,10 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -23,8 +27,9 @@ func TestExampleTemplate(t *testing.T) {
 	}
 	fileContains(t, h.machine("base", "root/built-from.pkr.hcl"), `source "nspawn" "base"`)
 	if !exists(h.path("/root/example/base.tar.zst")) {
-		t.Fatalf("the post-processor made no base.tar.zst")
+		t.Fatalf("the export made no base.tar.zst")
 	}
+	checkSHA256(t, h.path("/root/example/base.tar.zst"), h.path("/root/example/base.tar.zst.sha256"))
 
 	r := h.packer("/root/example", "build", "-only=*.from-*", ".")
 	expectSuccess(t, r)
@@ -35,4 +40,22 @@ func TestExampleTemplate(t *testing.T) {
 		fileContains(t, h.machine(name, "etc/motd"), name+" made from base")
 	}
 	h.noMachinesRunning()
+}
+
+// checkSHA256 checks that the checksum post-processor's file holds file's
+// SHA-256.
+func checkSHA256(t *testing.T, file, sums string) {
+	t.Helper()
+	body, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(body)
+	listed, err := os.ReadFile(sums)
+	if err != nil {
+		t.Fatalf("no checksum file: %v", err)
+	}
+	if !strings.Contains(string(listed), hex.EncodeToString(sum[:])) {
+		t.Errorf("%s does not hold the SHA-256 of %s:\n%s", sums, file, listed)
+	}
 }

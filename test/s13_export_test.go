@@ -1,0 +1,68 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+var exportSuffixes = []string{".tar", ".tar.gz", ".tar.xz", ".tar.zst", ".raw"}
+
+// Export every format, then import each back and find the provisioned file.
+func TestExportFormats(t *testing.T) {
+	scenario(t)
+	h := bootHost(t)
+	h.baseContainer()
+	var exports, sources, refs []string
+	for i, suffix := range exportSuffixes {
+		exports = append(exports, fmt.Sprintf("%q", "exp"+suffix))
+		name := fmt.Sprintf("back-%d", i)
+		sources = append(sources, fmt.Sprintf("source \"nspawn\" %q {\n  import  = %q\n  timeout = \"60s\"\n}\n", name, "exp"+suffix))
+		refs = append(refs, fmt.Sprintf("%q", "source.nspawn."+name))
+	}
+	dir := h.project("export", map[string]string{"export.pkr.hcl": fmt.Sprintf(`
+source "nspawn" "exp" {
+  clone            = "base"
+  timeout          = "60s"
+  export           = [%s]
+  export_ownership = "reset"
+  keep_container   = false
+}
+build {
+  name    = "export"
+  sources = ["source.nspawn.exp"]
+  provisioner "shell" { inline = ["echo exported > /root/marker"] }
+  post-processor "checksum" {
+    checksum_types = ["sha256"]
+    output         = "exports.sha256"
+  }
+}
+%s
+build {
+  name    = "back"
+  sources = [%s]
+  provisioner "shell" { inline = ["grep -q exported /root/marker", "echo back in $(hostname)"] }
+}
+`, strings.Join(exports, ", "), strings.Join(sources, ""), strings.Join(refs, ", "))})
+
+	r := h.packer(dir, "build", "-only=export.*", ".")
+	expectSuccess(t, r)
+	if h.hasImage("exp") {
+		t.Errorf("keep_container = false kept the container")
+	}
+	for _, suffix := range exportSuffixes {
+		checkSHA256(t, h.path(dir+"/exp"+suffix), h.path(dir+"/exports.sha256"))
+	}
+	h.noMachinesRunning()
+
+	r = h.packer(dir, "build", "-only=back.*", ".")
+	expectSuccess(t, r)
+	for i, suffix := range exportSuffixes {
+		if !strings.Contains(r.out, fmt.Sprintf("back in back-%d", i)) {
+			t.Errorf("the %s export did not come back with the provisioned file", suffix)
+		}
+	}
+	h.noMachinesRunning()
+}
