@@ -47,7 +47,8 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 	state.Put(stateMachine, m)
 	state.Put("ui", ui)
 	state.Put("hook", hook)
-	state.Put("communicator", &communicator{ctx: ctx, machine: m, name: cfg.PackerBuildName})
+	state.Put("communicator", &communicator{ctx: ctx, machine: m, name: cfg.PackerBuildName,
+		user: cfg.ExecUser, group: cfg.ExecGroup})
 
 	runner := commonsteps.NewRunner(b.steps(), cfg.PackerConfig, ui)
 	runner.Run(ctx, state)
@@ -85,6 +86,7 @@ func (b *Builder) steps() []multistep.Step {
 	return []multistep.Step{
 		&stepPrepare{},
 		create,
+		&stepSettings{},
 		&stepStart{},
 		new(commonsteps.StepProvision),
 		&stepShutdown{},

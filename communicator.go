@@ -21,6 +21,9 @@ type communicator struct {
 	ctx     context.Context
 	machine Machine
 	name    string
+	// user and group run every command (exec_user, exec_group); empty
+	// means root.
+	user, group string
 }
 
 var _ packersdk.Communicator = (*communicator)(nil)
@@ -35,6 +38,8 @@ func (c *communicator) Start(_ context.Context, cmd *packersdk.RemoteCmd) error 
 	go func() {
 		code, err := c.machine.Exec(c.ctx, c.name, execRequest{
 			Argv:   []string{"/bin/sh", "-c", cmd.Command},
+			User:   c.user,
+			Group:  c.group,
 			Stdin:  stdin,
 			Stdout: orDiscard(cmd.Stdout),
 			Stderr: orDiscard(cmd.Stderr),
@@ -141,6 +146,7 @@ func (c *communicator) run(stdin io.Reader, stdout io.Writer, argv ...string) er
 	errOut := &tailBuffer{max: 2048}
 	code, err := c.machine.Exec(c.ctx, c.name, execRequest{
 		Argv: argv, Stdin: stdin, Stdout: orDiscard(stdout), Stderr: errOut,
+		User: c.user, Group: c.group,
 	})
 	if err != nil {
 		return err

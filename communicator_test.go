@@ -244,3 +244,28 @@ func TestDownloadMissingFileFails(t *testing.T) {
 		t.Errorf("got %v; want cat's reason", err)
 	}
 }
+
+func TestExecUserRunsEveryCommand(t *testing.T) {
+	var users []string
+	comm, _ := newTestCommunicator(func(req execRequest) (int, error) {
+		users = append(users, req.User+":"+req.Group)
+		return 0, nil
+	})
+	comm.user, comm.group = "app", "www-data"
+	cmd := &packersdk.RemoteCmd{Command: "id"}
+	if err := comm.Start(context.TODO(), cmd); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if err := comm.Upload("/home/app/f", strings.NewReader("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if u != "app:www-data" {
+			t.Errorf("a command ran as %q; want app:www-data", u)
+		}
+	}
+	if len(users) != 2 {
+		t.Errorf("%d commands recorded, want 2", len(users))
+	}
+}

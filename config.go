@@ -54,6 +54,31 @@ type Config struct {
 	// Keep the container after exporting it. Default true; false needs
 	// `export`.
 	KeepContainer config.Trilean `mapstructure:"keep_container"`
+	// The container's network while it is built: `veth` (machinectl
+	// start's own, a virtual link to the host), `host` (share the host's
+	// network; for hosts without systemd-networkd) or `none` (loopback
+	// only). Default `veth`.
+	Network string `mapstructure:"network"`
+	// Host directories to mount into the container while it is built, as
+	// `SRC:DST` or `SRC` (same path inside).
+	Bind []string `mapstructure:"bind"`
+	// Like `bind`, read-only.
+	BindReadOnly []string `mapstructure:"bind_ro"`
+	// Extra capabilities for the container while it is built, such as
+	// `CAP_NET_ADMIN`.
+	Capabilities []string `mapstructure:"capabilities"`
+	// Run the container with private user namespaces (true) or without
+	// (false). Default: as machinectl start does, with them.
+	PrivateUsers config.Trilean `mapstructure:"private_users"`
+	// Keep the build's settings file /etc/systemd/nspawn/NAME.nspawn
+	// after the build. Default false: it is removed, and a settings file
+	// that was there before is put back as it was.
+	KeepSettings bool `mapstructure:"keep_settings"`
+	// Run every provisioner command, and write every upload, as this user
+	// inside the container. Default root.
+	ExecUser string `mapstructure:"exec_user"`
+	// The group for exec_user's commands. Default: that user's group.
+	ExecGroup string `mapstructure:"exec_group"`
 	// How long to wait for the container to start up, and to shut down,
 	// as a duration such as `90s` or `2m`. Default `20s`.
 	Timeout string `mapstructure:"timeout"`
@@ -172,6 +197,7 @@ func (c *Config) validate() error {
 		}
 	}
 	errs = append(errs, c.validateExport()...)
+	errs = append(errs, c.validateSettings()...)
 	if c.Timeout != "" {
 		d, err := time.ParseDuration(c.Timeout)
 		switch {

@@ -28,6 +28,14 @@ type FlatConfig struct {
 	Export              []string          `mapstructure:"export" cty:"export" hcl:"export"`
 	ExportOwnership     *string           `mapstructure:"export_ownership" cty:"export_ownership" hcl:"export_ownership"`
 	KeepContainer       *bool             `mapstructure:"keep_container" cty:"keep_container" hcl:"keep_container"`
+	Network             *string           `mapstructure:"network" cty:"network" hcl:"network"`
+	Bind                []string          `mapstructure:"bind" cty:"bind" hcl:"bind"`
+	BindReadOnly        []string          `mapstructure:"bind_ro" cty:"bind_ro" hcl:"bind_ro"`
+	Capabilities        []string          `mapstructure:"capabilities" cty:"capabilities" hcl:"capabilities"`
+	PrivateUsers        *bool             `mapstructure:"private_users" cty:"private_users" hcl:"private_users"`
+	KeepSettings        *bool             `mapstructure:"keep_settings" cty:"keep_settings" hcl:"keep_settings"`
+	ExecUser            *string           `mapstructure:"exec_user" cty:"exec_user" hcl:"exec_user"`
+	ExecGroup           *string           `mapstructure:"exec_group" cty:"exec_group" hcl:"exec_group"`
 	Timeout             *string           `mapstructure:"timeout" cty:"timeout" hcl:"timeout"`
 }
 
@@ -62,6 +70,14 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"export":                     &hcldec.AttrSpec{Name: "export", Type: cty.List(cty.String), Required: false},
 		"export_ownership":           &hcldec.AttrSpec{Name: "export_ownership", Type: cty.String, Required: false},
 		"keep_container":             &hcldec.AttrSpec{Name: "keep_container", Type: cty.Bool, Required: false},
+		"network":                    &hcldec.AttrSpec{Name: "network", Type: cty.String, Required: false},
+		"bind":                       &hcldec.AttrSpec{Name: "bind", Type: cty.List(cty.String), Required: false},
+		"bind_ro":                    &hcldec.AttrSpec{Name: "bind_ro", Type: cty.List(cty.String), Required: false},
+		"capabilities":               &hcldec.AttrSpec{Name: "capabilities", Type: cty.List(cty.String), Required: false},
+		"private_users":              &hcldec.AttrSpec{Name: "private_users", Type: cty.Bool, Required: false},
+		"keep_settings":              &hcldec.AttrSpec{Name: "keep_settings", Type: cty.Bool, Required: false},
+		"exec_user":                  &hcldec.AttrSpec{Name: "exec_user", Type: cty.String, Required: false},
+		"exec_group":                 &hcldec.AttrSpec{Name: "exec_group", Type: cty.String, Required: false},
 		"timeout":                    &hcldec.AttrSpec{Name: "timeout", Type: cty.String, Required: false},
 	}
 	return s

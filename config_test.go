@@ -27,6 +27,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	debootstrapScripts = dir
+	nspawnSettingsDir = filepath.Join(dir, "nspawn")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -56,9 +56,11 @@ type Machine interface {
 	Exec(ctx context.Context, name string, cmd execRequest) (int, error)
 }
 
-// execRequest is one command to run in a container, with its streams.
+// execRequest is one command to run in a container, with its streams and,
+// if set, the user and group to run it as.
 type execRequest struct {
-	Argv   []string
+	Argv        []string
+	User, Group string
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
@@ -249,7 +251,7 @@ func (h *hostMachine) UnlinkImage(name string) error {
 }
 
 func (h *hostMachine) Exec(ctx context.Context, name string, req execRequest) (int, error) {
-	argv := execArgv(name, req.Argv)
+	argv := execArgv(name, req)
 	cmd := h.command(ctx, argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = req.Stdin, req.Stdout, req.Stderr
 	err := cmd.Run()
@@ -336,7 +338,13 @@ func importArgv(src importSource, name string) []string {
 
 // execArgv runs argv in the container through the service manager, with
 // our pipes as its streams and its exit status as ours.
-func execArgv(name string, argv []string) []string {
-	return append([]string{"systemd-run", "--machine=" + name,
-		"--pipe", "--wait", "--quiet", "--collect", "--"}, argv...)
+func execArgv(name string, req execRequest) []string {
+	argv := []string{"systemd-run", "--machine=" + name, "--pipe", "--wait", "--quiet", "--collect"}
+	if req.User != "" {
+		argv = append(argv, "--uid="+req.User)
+	}
+	if req.Group != "" {
+		argv = append(argv, "--gid="+req.Group)
+	}
+	return append(append(argv, "--"), req.Argv...)
 }

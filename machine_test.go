@@ -59,10 +59,15 @@ func TestImportArgv(t *testing.T) {
 }
 
 func TestExecArgvKeepsCommandApart(t *testing.T) {
-	got := execArgv("web", []string{"/bin/cat", "--", "/tmp/a b;$(reboot)"})
+	got := execArgv("web", execRequest{Argv: []string{"/bin/cat", "--", "/tmp/a b;$(reboot)"}})
 	want := []string{"systemd-run", "--machine=web", "--pipe", "--wait", "--quiet", "--collect", "--", "/bin/cat", "--", "/tmp/a b;$(reboot)"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
+	}
+	got = execArgv("web", execRequest{Argv: []string{"/bin/true"}, User: "app", Group: "www-data"})
+	want = []string{"systemd-run", "--machine=web", "--pipe", "--wait", "--quiet", "--collect", "--uid=app", "--gid=www-data", "--", "/bin/true"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("as a user: got %q\nwant %q", got, want)
 	}
 }
 
