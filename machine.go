@@ -61,9 +61,9 @@ type Machine interface {
 type execRequest struct {
 	Argv        []string
 	User, Group string
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
+	Stdin       io.Reader
+	Stdout      io.Writer
+	Stderr      io.Writer
 }
 
 // debootstrapOptions are the inputs of one debootstrap run.
