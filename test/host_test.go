@@ -164,7 +164,10 @@ func bootHost(t *testing.T) *host {
 		"--bind-ro=" + pluginDir + ":/plugin",
 		"--bind=" + mustMkdir(aptCacheDir) + ":/var/cache/apt/archives",
 		"--bind=" + mustMkdir(sharedDir) + ":/shared",
-		"--bind-ro=" + mustMkdir(modernDir) + ":/modern"}
+		"--bind-ro=" + mustMkdir(modernDir) + ":/modern",
+		// A capability nspawn does not give by default, for nested
+		// containers to ask for.
+		"--capability=CAP_IPC_LOCK"}
 	// Raw images boot from loop devices, which the host's private /dev
 	// lacks; lend it the machine's.
 	loops, _ := filepath.Glob("/dev/loop[0-9]*")
