@@ -24,6 +24,8 @@ import (
 var hostPackages = []string{
 	"systemd", "systemd-sysv", "dbus", "systemd-container", "debootstrap",
 	"packer", "zstd", "ca-certificates", "tar", "e2fsprogs",
+	// Packer's ansible provisioner runs ansible-playbook over ssh.
+	"ansible-core", "openssh-client",
 }
 
 // hostRecipe changes whenever the way the host tree is made changes, so

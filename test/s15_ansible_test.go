@@ -1,0 +1,40 @@
+//go:build e2e
+
+package e2e
+
+import "testing"
+
+// Packer's ansible provisioner talks to the container through its SSH
+// adapter, which runs commands and moves files with our communicator.
+func TestAnsibleProvisioner(t *testing.T) {
+	scenario(t)
+	h := bootHost(t)
+	h.baseContainer()
+	dir := h.project("ansible", map[string]string{
+		"t.pkr.hcl": `
+source "nspawn" "ansible" {
+  clone   = "base"
+  timeout = "60s"
+}
+build {
+  sources = ["source.nspawn.ansible"]
+  provisioner "ansible" {
+    playbook_file = "playbook.yml"
+    user          = "root"
+  }
+}
+`,
+		// The base has no Python, so the play uses raw commands only.
+		"playbook.yml": `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: leave a mark
+      raw: echo "ansible was here in $(hostname)" > /root/ansible
+`,
+	})
+	r := h.packer(dir, "build", ".")
+	expectSuccess(t, r)
+	fileContains(t, h.machine("ansible", "root/ansible"), "ansible was here in ansible")
+	h.noMachinesRunning()
+}
