@@ -33,6 +33,8 @@ type Machine interface {
 	MakeRawImage(ctx context.Context, dir, path string, size int64) error
 	// ResetOwnership shifts the tree at dir back to plain user ids.
 	ResetOwnership(ctx context.Context, dir string) error
+	// Importing reports whether machined still runs a transfer into name.
+	Importing(ctx context.Context, name string) (bool, error)
 	// Clone copies the image src to the new image name.
 	Clone(ctx context.Context, src, name string) error
 	// Start boots the image name with machinectl start.
@@ -186,6 +188,25 @@ func (h *hostMachine) exportZstd(ctx context.Context, name, path string) error {
 		return fmt.Errorf("zstd -o %s: %w", path, zstdErr)
 	}
 	return nil
+}
+
+func (h *hostMachine) Importing(ctx context.Context, name string) (bool, error) {
+	out, err := h.output(ctx, "machinectl", "list-transfers", "--no-legend")
+	if err != nil {
+		return false, fmt.Errorf("machinectl list-transfers: %w: %s", err, strings.TrimSpace(out))
+	}
+	return transferInto(out, name), nil
+}
+
+// transferInto reports whether list-transfers output (ID PERCENT TYPE
+// LOCAL REMOTE) has a transfer whose local name is name.
+func transferInto(listing, name string) bool {
+	for _, line := range strings.Split(listing, "\n") {
+		if f := strings.Fields(line); len(f) >= 4 && f[3] == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (h *hostMachine) MakeRawImage(ctx context.Context, dir, path string, size int64) error {

@@ -119,6 +119,10 @@ func (f *fakeMachine) ExportImage(ctx context.Context, name string, format expor
 	return os.WriteFile(path, []byte("export of "+name), 0o644)
 }
 
+func (f *fakeMachine) Importing(ctx context.Context, name string) (bool, error) {
+	return false, f.record("importing %s", name)
+}
+
 func (f *fakeMachine) MakeRawImage(ctx context.Context, dir, path string, size int64) error {
 	if err := f.record("make-raw %s %s", dir, path); err != nil {
 		return err

@@ -95,3 +95,12 @@ func TestTailBufferKeepsLastLine(t *testing.T) {
 		t.Errorf("lastLine = %q, want the tail of the last line", got)
 	}
 }
+
+func TestTransferInto(t *testing.T) {
+	listing := "1 45% tar base   /srv/base.tar\n2 n/a raw web2  https://h/web.raw\n"
+	for name, want := range map[string]bool{"base": true, "web2": true, "web": false, "45%": false} {
+		if got := transferInto(listing, name); got != want {
+			t.Errorf("transferInto(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
@@ -103,4 +106,53 @@ func (s *stepImport) Run(ctx context.Context, state multistep.StateBag) multiste
 	return multistep.ActionContinue
 }
 
-func (s *stepImport) Cleanup(state multistep.StateBag) { undoCreate(state) }
+// Cleanup waits for a cancelled transfer to wind down and removes what it
+// left half-written, before the shared removal of the container.
+func (s *stepImport) Cleanup(state multistep.StateBag) {
+	if created, _ := state.Get(stateCreated).(bool); created && buildFailed(state) {
+		cfg := state.Get(stateConfig).(*Config)
+		m := state.Get(stateMachine).(Machine)
+		ui := state.Get("ui").(packersdk.Ui)
+		if err := waitTransferGone(m, cfg.PackerBuildName, cfg.timeout); err != nil {
+			ui.Error(err.Error())
+		}
+		for _, p := range partialImports(defaultMachinesDir, cfg.PackerBuildName) {
+			if err := m.RemoveTree(p); err != nil {
+				ui.Error(fmt.Sprintf("could not remove the partial import %s: %s", p, err))
+			}
+		}
+	}
+	undoCreate(state)
+}
+
+// partialImports are importd's work files for name in dir: it works in
+// ".#NAME" and 16 random hex digits, and renames at the end, so a killed
+// transfer can leave one behind.
+func partialImports(dir, name string) []string {
+	own := regexp.MustCompile(`^\.#` + regexp.QuoteMeta(name) + `[0-9a-f]{16}$`)
+	entries, _ := os.ReadDir(dir)
+	var paths []string
+	for _, e := range entries {
+		if own.MatchString(e.Name()) {
+			paths = append(paths, filepath.Join(dir, e.Name()))
+		}
+	}
+	return paths
+}
+
+// waitTransferGone waits until machined lists no transfer into name.
+func waitTransferGone(m Machine, name string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		busy, err := m.Importing(ctx, name)
+		if err == nil && !busy {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the import into %s is still running after %s; see machinectl list-transfers", name, timeout)
+		case <-time.After(pollInterval):
+		}
+	}
+}

@@ -1,6 +1,11 @@
 package main
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
 
 func TestClassifyImport(t *testing.T) {
 	cases := []struct {
@@ -54,4 +59,17 @@ func FuzzClassifyImport(f *testing.F) {
 			t.Errorf("%q: argv %q does not end with the name", source, argv)
 		}
 	})
+}
+
+func TestPartialImportsAreOnlyOurs(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{".#web0123456789abcdef", ".#web20123456789abcdef", ".#web0123", "web", ".#other0123456789abcdef"} {
+		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := partialImports(dir, "web")
+	if want := []string{filepath.Join(dir, ".#web0123456789abcdef")}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
 }

@@ -112,7 +112,11 @@ func (h *host) leftAsFound(images []string, name string) {
 	if now := h.images(); strings.Join(now, " ") != strings.Join(images, " ") {
 		h.t.Errorf("images changed: %v -> %v", images, now)
 	}
-	leftovers, _ := filepath.Glob(h.path("/var/lib/machines/*" + name + "*"))
+	var leftovers []string
+	for _, pattern := range []string{name, name + ".raw", ".#" + name + "*"} {
+		found, _ := filepath.Glob(h.path("/var/lib/machines/" + pattern))
+		leftovers = append(leftovers, found...)
+	}
 	if len(leftovers) > 0 {
 		h.t.Errorf("left on disk: %v", leftovers)
 	}
