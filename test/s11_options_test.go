@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -69,7 +70,11 @@ func TestImportFromURL(t *testing.T) {
 	scenario(t)
 	h := bootHost(t)
 	h.baseArchive()
-	archive := filepath.Join(sharedDir, "base.tar.zst")
+	// Debian 12's importd reads gzip, xz and bzip2 but not zstd.
+	archive := filepath.Join(t.TempDir(), "base.tar.gz")
+	if err := recompress(filepath.Join(sharedDir, "base.tar.zst"), archive); err != nil {
+		t.Fatalf("making base.tar.gz: %v", err)
+	}
 	body, err := os.ReadFile(archive)
 	if err != nil {
 		t.Fatal(err)
@@ -78,9 +83,9 @@ func TestImportFromURL(t *testing.T) {
 	// The host shares this machine's network, so it reaches a server on
 	// this machine's loopback.
 	mux := http.NewServeMux()
-	mux.HandleFunc("/images/base.tar.zst", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, archive) })
+	mux.HandleFunc("/images/base.tar.gz", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, archive) })
 	mux.HandleFunc("/images/SHA256SUMS", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(hex.EncodeToString(sum[:]) + " *base.tar.zst\n"))
+		_, _ = w.Write([]byte(hex.EncodeToString(sum[:]) + " *base.tar.gz\n"))
 	})
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -93,12 +98,12 @@ func TestImportFromURL(t *testing.T) {
 
 	dir := h.project("url", map[string]string{"url.pkr.hcl": `
 source "nspawn" "from-url" {
-  import        = "` + base + `base.tar.zst"
+  import        = "` + base + `base.tar.gz"
   import_verify = "no"
   timeout       = "60s"
 }
 source "nspawn" "from-url-checked" {
-  import        = "` + base + `base.tar.zst"
+  import        = "` + base + `base.tar.gz"
   import_verify = "checksum"
   timeout       = "60s"
 }
@@ -126,4 +131,27 @@ build {
 		expectFailure(t, r, "import http://127.0.0.1:1/base.tar")
 		h.leftAsFound(images, "unreachable")
 	})
+}
+
+// recompress turns a .tar.zst into a .tar.gz through a pipe.
+func recompress(zst, gz string) error {
+	out, err := os.Create(gz)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	unzstd := exec.Command("zstd", "-q", "-dc", "--", zst)
+	gzip := exec.Command("gzip", "-1")
+	pipe, err := unzstd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	gzip.Stdin, gzip.Stdout = pipe, out
+	if err := unzstd.Start(); err != nil {
+		return err
+	}
+	if err := gzip.Run(); err != nil {
+		return err
+	}
+	return unzstd.Wait()
 }
