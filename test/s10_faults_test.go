@@ -88,6 +88,21 @@ build {
 		p.interrupt(t, cancelLimit)
 		h.leftAsFound(images, "slow-import")
 	})
+	// Ctrl-C at each remaining step: clone, the boot wait, shutdown.
+	for _, tc := range []struct{ name, only, waitFor string }{
+		{"cancel during clone", "*.long", "Cloning base"},
+		{"cancel during the boot wait", "*.hangs", "Starting container"},
+		{"cancel during shutdown", "stubborn.*", "Powering off"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := h.startPacker(dir, "build", "-only="+tc.only, ".")
+			p.waitFor(t, tc.waitFor, time.Minute)
+			took := p.interrupt(t, cancelLimit)
+			t.Logf("packer exited %s after SIGINT", took.Round(100*time.Millisecond))
+			built := strings.TrimSuffix(strings.TrimPrefix(tc.only, "*."), ".*")
+			h.leftAsFound(images, built)
+		})
+	}
 	t.Run("second interrupt", func(t *testing.T) {
 		p := h.startPacker(dir, "build", "-only=*.long", ".")
 		p.waitFor(t, "provisioning now", time.Minute)
