@@ -1,0 +1,617 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The throwaway systemd host: a bookworm tree with systemd, machined,
+// debootstrap and Debian's packer, booted with systemd-nspawn -b. The
+// plugin's containers nest inside it, so the tests need no systemd on the
+// machine that runs them.
+
+// hostPackages go into the host tree besides minbase.
+var hostPackages = []string{
+	"systemd", "systemd-sysv", "dbus", "systemd-container", "debootstrap",
+	"packer", "zstd", "ca-certificates", "tar",
+	"e2fsprogs", // mkfs.ext4 -d makes the raw image the import scenario needs
+}
+
+// hostRecipe names this way of making the host tree; change it whenever
+// buildHostTree changes, so a cached tarball of the old recipe is not used.
+const hostRecipe = "e2e-1"
+
+const (
+	cacheDir = "/var/cache/packer-builder-nspawn-e2e"
+	// aptCacheDir is shared by all hosts as their apt archive cache, so
+	// debootstrap downloads each package once per machine, not per build.
+	aptCacheDir = cacheDir + "/apt"
+	// hostPath is the PATH of commands run inside a host.
+	hostPath = "/usr/sbin:/usr/bin:/sbin:/bin"
+)
+
+// Host is one booted throwaway host.
+type Host struct {
+	t      *testing.T
+	Dir    string // its root directory, as seen from outside
+	Name   string // its machine name
+	nspawn *exec.Cmd
+	exited chan struct{} // closed when nspawn has exited
+	leader int           // its PID 1, as seen from outside
+	stop   sync.Once
+}
+
+// Where the harness keeps its files; set by TestMain.
+var (
+	outDir    string // e2e/out
+	pluginDir string // the plugin binary, mounted read-only in every host at hostPluginDir
+	shareDir  string // images shared between hosts, mounted read-only at hostShareDir
+	logDir    string // host consoles and packer transcripts
+)
+
+const (
+	hostPluginDir = "/e2e/plugin"
+	hostShareDir  = "/e2e/share"
+)
+
+// logName is the test's name as a file name.
+func logName(t *testing.T) string {
+	return strings.ReplaceAll(t.Name(), "/", "_")
+}
+
+var (
+	hostTarOnce sync.Once
+	hostTarPath string
+	hostTarErr  error
+)
+
+// hostTarball returns the cached host tree (a .tar.zst), building it on
+// first use.
+func hostTarball() (string, error) {
+	hostTarOnce.Do(func() {
+		sum := sha256.Sum256([]byte(strings.Join(hostPackages, ",") + "\n" + hostRecipe))
+		hostTarPath = filepath.Join(cacheDir, "host-"+hex.EncodeToString(sum[:8])+".tar.zst")
+		if _, err := os.Stat(hostTarPath); err == nil {
+			return
+		}
+		start := time.Now()
+		hostTarErr = buildHostTarball(hostTarPath)
+		if hostTarErr == nil {
+			fmt.Printf("e2e: built the host tree %s in %s\n", hostTarPath, time.Since(start).Round(time.Second))
+		}
+	})
+	return hostTarPath, hostTarErr
+}
+
+// buildHostTarball debootstraps the host tree and packs it into out,
+// through a temporary file, so an interrupted build leaves no half tarball
+// under the real name.
+func buildHostTarball(out string) error {
+	mirror, err := debianMirror()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(aptCacheDir, 0o755); err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp(cacheDir, "build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	tree := filepath.Join(work, "tree")
+	argv := []string{"debootstrap", "--variant=minbase", "--include=" + strings.Join(hostPackages, ","),
+		"--cache-dir=" + aptCacheDir, "bookworm", tree, mirror}
+	if b, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, tail(string(b), 20))
+	}
+	if err := configureHostTree(tree); err != nil {
+		return err
+	}
+	return packTree(tree, out)
+}
+
+// packTree packs the directory tree into the .tar.zst out, numeric
+// owners kept, through a temporary file renamed when whole.
+func packTree(tree, out string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".partial-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	var stderr bytes.Buffer
+	tarCmd := exec.Command("tar", "--numeric-owner", "-C", tree, "-c", ".")
+	zstd := exec.Command("zstd", "-q", "-T0")
+	tarCmd.Stderr, zstd.Stderr = &stderr, &stderr
+	if zstd.Stdin, err = tarCmd.StdoutPipe(); err != nil {
+		return err
+	}
+	zstd.Stdout = tmp
+	if err := zstd.Start(); err != nil {
+		return err
+	}
+	tarErr := tarCmd.Run()
+	zstdErr := zstd.Wait()
+	if err := errors.Join(tarErr, zstdErr, tmp.Close()); err != nil {
+		return fmt.Errorf("packing %s: %v: %s", tree, err, stderr.String())
+	}
+	return os.Rename(tmp.Name(), out)
+}
+
+// configureHostTree adapts the debootstrapped tree to running as a
+// container without the host privileges a real machine has.
+func configureHostTree(tree string) error {
+	// The host lacks CAP_NET_ADMIN, so the stock --network-veth of
+	// systemd-nspawn@.service fails ("Failed to add new veth interfaces"):
+	// nested containers share the host's network instead. Without a veth
+	// link their systemd-resolved has no DNS server, so they get the host's
+	// resolv.conf (the example template runs apt-get inside). Everything
+	// else is the stock line, read from the tree so it matches its systemd.
+	unit, err := os.ReadFile(filepath.Join(tree, "lib/systemd/system/systemd-nspawn@.service"))
+	if err != nil {
+		return err
+	}
+	var execStart string
+	for _, line := range strings.Split(string(unit), "\n") {
+		if strings.HasPrefix(line, "ExecStart=") {
+			execStart = line
+		}
+	}
+	if !strings.Contains(execStart, " --network-veth ") {
+		return fmt.Errorf("the stock systemd-nspawn@.service no longer says --network-veth (%q): update configureHostTree", execStart)
+	}
+	execStart = strings.Replace(execStart, " --network-veth ", " --resolv-conf=replace-host ", 1)
+	dropIn := filepath.Join(tree, "etc/systemd/system/systemd-nspawn@.service.d")
+	if err := os.MkdirAll(dropIn, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dropIn, "e2e.conf"), []byte("[Service]\nExecStart=\n"+execStart+"\n"), 0o644); err != nil {
+		return err
+	}
+	// Nobody reads the host's passive console; a getty on it only adds a
+	// process to every boot.
+	return os.Symlink("/dev/null", filepath.Join(tree, "etc/systemd/system/console-getty.service"))
+}
+
+// running hosts, so an interrupted test run can stop them.
+var (
+	hostsMu sync.Mutex
+	hosts   = map[*Host]bool{}
+	hostSeq int
+)
+
+// bootHost boots a fresh host from the cached tree. t.Cleanup stops it and
+// removes its tree, whatever the test's outcome.
+func bootHost(t *testing.T) *Host {
+	t.Helper()
+	tarball, err := hostTarball()
+	if err != nil {
+		t.Fatalf("making the host tree: %v", err)
+	}
+	dir, err := os.MkdirTemp("/var/tmp", "nspawn-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// MkdirTemp makes a 0700 directory; as the host's root directory that
+	// keeps dbus inside from starting.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hostsMu.Lock()
+	hostSeq++
+	h := &Host{t: t, Dir: dir, Name: fmt.Sprintf("e2e-%d-%d", os.Getpid(), hostSeq), exited: make(chan struct{})}
+	hostsMu.Unlock()
+	t.Cleanup(func() {
+		if err := h.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := unpack(tarball, dir); err != nil {
+		t.Fatalf("unpacking the host tree: %v", err)
+	}
+	if err := os.MkdirAll(aptCacheDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-b", "-D", dir, "--register=no", "--keep-unit", "-M", h.Name, "--console=passive",
+		"--bind=" + aptCacheDir + ":/var/cache/apt/archives",
+		"--bind-ro=" + pluginDir + ":" + hostPluginDir,
+		"--bind-ro=" + shareDir + ":" + hostShareDir,
+	}
+	// Raw images boot from loop devices, which the host's own /dev lacks:
+	// lend it the machine's.
+	loops, _ := filepath.Glob("/dev/loop[0-9]*")
+	for _, dev := range append([]string{"/dev/loop-control"}, loops...) {
+		if _, err := os.Stat(dev); err == nil {
+			args = append(args, "--bind="+dev)
+		}
+	}
+	h.nspawn = exec.Command("systemd-nspawn", args...)
+	// Its own session, so a Ctrl-C of the test run reaches only the test
+	// binary, which then stops the host in order.
+	h.nspawn.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if log, err := os.Create(filepath.Join(logDir, logName(t)+"-host.log")); err == nil {
+		h.nspawn.Stdout, h.nspawn.Stderr = log, log
+		t.Cleanup(func() { log.Close() })
+	}
+	if err := h.nspawn.Start(); err != nil {
+		t.Fatalf("starting systemd-nspawn: %v", err)
+	}
+	go func() { _ = h.nspawn.Wait(); close(h.exited) }()
+	hostsMu.Lock()
+	hosts[h] = true
+	hostsMu.Unlock()
+	start := time.Now()
+	if err := h.waitBooted(90 * time.Second); err != nil {
+		t.Fatalf("booting host %s: %v", h.Name, err)
+	}
+	t.Logf("host %s up in %s", h.Name, time.Since(start).Round(100*time.Millisecond))
+	return h
+}
+
+// waitBooted finds the host's PID 1 (nspawn's child) and waits until its
+// systemd reports running or degraded.
+func (h *Host) waitBooted(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for h.leader == 0 {
+		if pids := children(h.nspawn.Process.Pid); len(pids) > 0 {
+			h.leader = pids[0]
+			break
+		}
+		select {
+		case <-h.exited:
+			return fmt.Errorf("systemd-nspawn exited: %v (see %s-host.log)", h.nspawn.ProcessState, logName(h.t))
+		case <-ctx.Done():
+			return fmt.Errorf("systemd-nspawn started no container within %s", timeout)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	var state string
+	for {
+		// Until dbus is up, systemctl fails at once; --wait then waits for
+		// the boot to finish.
+		out, _ := h.Command(ctx, "systemctl", "is-system-running", "--wait").Output()
+		state = strings.TrimSpace(string(out))
+		if state == "running" || state == "degraded" {
+			return nil
+		}
+		select {
+		case <-h.exited:
+			return fmt.Errorf("the host stopped while booting (see %s-host.log)", logName(h.t))
+		case <-ctx.Done():
+			return fmt.Errorf("not up within %s; systemd says %q", timeout, state)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Stop powers the host off by signalling only the systemd-nspawn it
+// started, then removes its tree.
+func (h *Host) Stop() error {
+	var err error
+	h.stop.Do(func() {
+		hostsMu.Lock()
+		delete(hosts, h)
+		hostsMu.Unlock()
+		if h.nspawn != nil && h.nspawn.Process != nil {
+			_ = h.nspawn.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-h.exited:
+			case <-time.After(60 * time.Second):
+				_ = h.nspawn.Process.Kill()
+				<-h.exited
+			}
+		}
+		if rmErr := os.RemoveAll(h.Dir); rmErr != nil {
+			err = fmt.Errorf("removing host tree %s: %v", h.Dir, rmErr)
+		}
+	})
+	return err
+}
+
+// stopAllHosts stops every host still running, for an interrupted run.
+func stopAllHosts() {
+	hostsMu.Lock()
+	list := make([]*Host, 0, len(hosts))
+	for h := range hosts {
+		list = append(list, h)
+	}
+	hostsMu.Unlock()
+	var wg sync.WaitGroup
+	for _, h := range list {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := h.Stop(); err != nil {
+				fmt.Fprintln(os.Stderr, "e2e:", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Command prepares argv to run inside the host, in /root.
+func (h *Host) Command(ctx context.Context, argv ...string) *exec.Cmd {
+	return h.CommandIn(ctx, "/root", argv...)
+}
+
+// CommandIn prepares argv to run inside the host in directory dir (a path
+// inside the host), with a clean environment.
+func (h *Host) CommandIn(ctx context.Context, dir string, argv ...string) *exec.Cmd {
+	full := append([]string{"-t", strconv.Itoa(h.leader), "-a", "--wdns=" + dir, "--",
+		"env", "-i", "HOME=/root", "PATH=" + hostPath, "LANG=C.UTF-8"}, argv...)
+	cmd := exec.CommandContext(ctx, "nsenter", full...)
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// Run runs argv inside the host and returns its combined output.
+func (h *Host) Run(ctx context.Context, argv ...string) (string, error) {
+	out, err := h.Command(ctx, argv...).CombinedOutput()
+	if err != nil {
+		err = fmt.Errorf("in host: %s: %w\n%s", strings.Join(argv, " "), err, tail(string(out), 20))
+	}
+	return string(out), err
+}
+
+// MustRun runs argv inside the host, bounded by ten minutes, and fails the
+// test if it fails.
+func (h *Host) MustRun(argv ...string) string {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	out, err := h.Run(ctx, argv...)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return out
+}
+
+// Process is a command running in the background inside a host.
+type Process struct {
+	cmd   *exec.Cmd
+	out   *syncBuffer
+	done  chan struct{}
+	inner int           // the command itself (nsenter's child), seen from outside
+	Took  time.Duration // set when done
+	Code  int           // set when done
+	start time.Time
+}
+
+// Start starts argv inside the host in dir, in a session of its own (as a
+// shell runs a foreground job), and returns at once. t.Cleanup kills what
+// is left of it.
+func (h *Host) Start(dir string, argv ...string) *Process {
+	h.t.Helper()
+	// setsid: the command leads its own process group, so Interrupt can
+	// signal that group the way a terminal's Ctrl-C does, without hitting
+	// nsenter (which would die of it and lose the exit status).
+	cmd := h.CommandIn(context.Background(), dir, append([]string{"setsid"}, argv...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	p := &Process{cmd: cmd, out: new(syncBuffer), done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	p.start = time.Now()
+	if err := cmd.Start(); err != nil {
+		h.t.Fatalf("starting %s in host: %v", strings.Join(argv, " "), err)
+	}
+	go func() {
+		err := cmd.Wait()
+		p.Took = time.Since(p.start)
+		p.Code = exitCode(err)
+		close(p.done)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for p.inner == 0 && time.Now().Before(deadline) {
+		if pids := children(cmd.Process.Pid); len(pids) > 0 {
+			p.inner = pids[0]
+		} else {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if p.inner == 0 {
+		h.t.Fatalf("%s: nsenter started no command within 10s", strings.Join(argv, " "))
+	}
+	h.t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = syscall.Kill(-p.inner, syscall.SIGKILL)
+			select {
+			case <-p.done:
+			case <-time.After(30 * time.Second):
+			}
+		}
+	})
+	return p
+}
+
+// PID is the command's process ID, as seen from outside the host.
+func (p *Process) PID() int { return p.inner }
+
+// Output is what the command has printed so far (stdout and stderr).
+func (p *Process) Output() string { return p.out.String() }
+
+// Interrupt sends SIGINT to the command's process group, as Ctrl-C does.
+func (p *Process) Interrupt() error {
+	err := syscall.Kill(-p.inner, syscall.SIGINT)
+	if errors.Is(err, syscall.ESRCH) {
+		return nil
+	}
+	return err
+}
+
+// Wait waits at most limit for the command to exit and reports whether it
+// did.
+func (p *Process) Wait(limit time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	case <-time.After(limit):
+		return false
+	}
+}
+
+// WaitFor waits at most limit until the output contains text.
+func (p *Process) WaitFor(text string, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for !strings.Contains(p.Output(), text) {
+		select {
+		case <-p.done:
+			return strings.Contains(p.Output(), text)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return true
+}
+
+// Path is where a path inside the host is, seen from outside.
+func (h *Host) Path(inside string) string {
+	return filepath.Join(h.Dir, inside)
+}
+
+// MachinePath is where a file of a nested container in /var/lib/machines
+// is, seen from outside.
+func (h *Host) MachinePath(machine, inside string) string {
+	return filepath.Join(h.Dir, "var/lib/machines", machine, inside)
+}
+
+// WriteFile writes a file inside the host (from outside, as root),
+// making its directory.
+func (h *Host) WriteFile(inside string, data []byte) {
+	h.t.Helper()
+	if err := os.MkdirAll(filepath.Dir(h.Path(inside)), 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(h.Path(inside), data, 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// ReadFile reads a file inside the host; for a nested container's file
+// give "/var/lib/machines/NAME/...".
+func (h *Host) ReadFile(inside string) ([]byte, error) {
+	return os.ReadFile(h.Path(inside))
+}
+
+// Processes lists the command lines of the processes running inside the
+// host, nested containers' included.
+func (h *Host) Processes() []string {
+	var list []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || !h.isDescendant(pid) {
+			continue
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err == nil && len(cmdline) > 0 {
+			list = append(list, strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " ")))
+		}
+	}
+	return list
+}
+
+// isDescendant reports whether pid descends from the host's PID 1.
+func (h *Host) isDescendant(pid int) bool {
+	for i := 0; i < 64 && pid > 1; i++ {
+		if pid == h.leader {
+			return true
+		}
+		pid = parentPID(pid)
+	}
+	return false
+}
+
+func parentPID(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name in parentheses may hold spaces: parse after it.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+// children lists the child processes of pid.
+func children(pid int) []int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, n)
+		}
+	}
+	return pids
+}
+
+// unpack unpacks a .tar.zst into dir.
+func unpack(tarball, dir string) error {
+	cmd := exec.Command("tar", "--numeric-owner", "-I", "zstd", "-C", dir, "-xpf", tarball)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("tar -x %s: %v: %s", tarball, err, b)
+	}
+	return nil
+}
+
+// exitCode is the exit status in err, 0 for nil, -1 if it did not exit.
+func exitCode(err error) int {
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exitErr):
+		return exitErr.ExitCode()
+	default:
+		return -1
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
