@@ -147,7 +147,7 @@ func packTree(tree, out string) error {
 	}
 	tarErr := tarCmd.Run()
 	zstdErr := zstd.Wait()
-	if err := errors.Join(tarErr, zstdErr, tmp.Close()); err != nil {
+	if err := errors.Join(tarErr, zstdErr, tmp.Chmod(0o644), tmp.Close()); err != nil {
 		return fmt.Errorf("packing %s: %v: %s", tree, err, stderr.String())
 	}
 	return os.Rename(tmp.Name(), out)
