@@ -274,8 +274,16 @@ func (h *hostMachine) UnlinkImage(name string) error {
 func (h *hostMachine) Exec(ctx context.Context, name string, req execRequest) (int, error) {
 	argv := execArgv(name, req)
 	cmd := h.command(ctx, argv[0], argv[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = req.Stdin, req.Stdout, req.Stderr
-	err := cmd.Run()
+	cmd.Stdout, cmd.Stderr = req.Stdout, req.Stderr
+	stdin, done, err := detachedStdin(req.Stdin)
+	if err != nil {
+		return -1, err
+	}
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
+	err = cmd.Run()
+	done()
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) && ctx.Err() == nil {
 		return exitErr.ExitCode(), nil
@@ -284,6 +292,29 @@ func (h *hostMachine) Exec(ctx context.Context, name string, req execRequest) (i
 		return -1, fmt.Errorf("systemd-run --machine=%s: %w", name, err)
 	}
 	return 0, nil
+}
+
+// detachedStdin feeds r to a command through a pipe of our own. os/exec
+// would wait for r to reach EOF before Wait returns, and some callers
+// (Packer's SSH adapter for ansible) close their side only after the
+// command has exited. done, called once the command has exited, closes
+// the pipe and lets the copy end.
+func detachedStdin(r io.Reader) (stdin *os.File, done func(), err error) {
+	if r == nil {
+		return nil, func() {}, nil
+	}
+	if f, ok := r.(*os.File); ok {
+		return f, func() {}, nil
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	go func() {
+		_, _ = io.Copy(pw, r)
+		pw.Close()
+	}()
+	return pr, func() { pr.Close() }, nil
 }
 
 // command prepares a tool in its own process group, so cancelling the

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"io"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDebootstrapArgv(t *testing.T) {
@@ -102,5 +105,43 @@ func TestTransferInto(t *testing.T) {
 		if got := transferInto(listing, name); got != want {
 			t.Errorf("transferInto(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// A command that exits without reading its input must not wait for the
+// input's writer to close it (Packer's SSH adapter keeps it open).
+func TestDetachedStdinDoesNotWaitForEOF(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	stdin, done, err := detachedStdin(pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("true")
+	cmd.Stdin = stdin
+	finished := make(chan error, 1)
+	go func() { finished <- cmd.Run() }()
+	select {
+	case err := <-finished:
+		done()
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the command's Wait hung on an input that never ends")
+	}
+}
+
+func TestDetachedStdinPassesData(t *testing.T) {
+	stdin, done, err := detachedStdin(strings.NewReader("payload"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("cat")
+	cmd.Stdin = stdin
+	out, err := cmd.Output()
+	done()
+	if err != nil || string(out) != "payload" {
+		t.Errorf("cat got %q (%v), want payload", out, err)
 	}
 }

@@ -24,9 +24,12 @@ import (
 var hostPackages = []string{
 	"systemd", "systemd-sysv", "dbus", "systemd-container", "debootstrap",
 	"packer", "zstd", "ca-certificates", "tar", "e2fsprogs",
-	// Packer's ansible provisioner runs ansible-playbook over ssh.
-	"ansible-core", "openssh-client",
 }
+
+// hostAptPackages are installed with apt after debootstrap, whose
+// --include cannot order their dependencies. Packer's ansible provisioner
+// runs ansible-playbook over ssh.
+var hostAptPackages = []string{"ansible-core", "openssh-client"}
 
 // hostRecipe changes whenever the way the host tree is made changes, so
 // the cached tarball is rebuilt.
@@ -61,7 +64,8 @@ type host struct {
 // hostTarball returns the cached host tree, building it on first use.
 func hostTarball(t *testing.T) string {
 	hostOnce.Do(func() {
-		sum := sha256.Sum256([]byte(strings.Join(hostPackages, ",") + "|" + hostRecipe + "|" + nspawnDropIn))
+		sum := sha256.Sum256([]byte(strings.Join(hostPackages, ",") + "|" + strings.Join(hostAptPackages, ",") +
+			"|" + hostRecipe + "|" + nspawnDropIn))
 		hostTar = filepath.Join(cacheDir, "host-"+hex.EncodeToString(sum[:6])+".tar.zst")
 		if _, err := os.Stat(hostTar); err == nil {
 			return
@@ -89,6 +93,19 @@ func buildHostTarball(out string) error {
 		"--cache-dir=" + mustMkdir(aptCacheDir), "bookworm", tree, debianMirror()}
 	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
 		return fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, lastLines(string(out), 20))
+	}
+	// systemd-nspawn runs a command in a tree without systemd on the machine.
+	inTree := []string{"systemd-nspawn", "--quiet", "--register=no", "--keep-unit", "-D", tree,
+		"--setenv=DEBIAN_FRONTEND=noninteractive", "--"}
+	for _, argv := range [][]string{
+		{"apt-get", "update"},
+		append([]string{"apt-get", "install", "-y", "--no-install-recommends"}, hostAptPackages...),
+		{"apt-get", "clean"},
+	} {
+		full := append(append([]string{}, inTree...), argv...)
+		if out, err := exec.Command(full[0], full[1:]...).CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, lastLines(string(out), 20))
+		}
 	}
 	dropIn := filepath.Join(tree, "etc/systemd/system/systemd-nspawn@.service.d")
 	if err := os.MkdirAll(dropIn, 0o755); err != nil {

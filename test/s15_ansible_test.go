@@ -21,6 +21,9 @@ build {
   provisioner "ansible" {
     playbook_file = "playbook.yml"
     user          = "root"
+    # Packer 1.6.6's SSH adapter offers only an ssh-rsa host key, which
+    # OpenSSH 9 refuses unless asked.
+    extra_arguments = ["--ssh-extra-args", "-o HostKeyAlgorithms=+ssh-rsa -o PubkeyAcceptedAlgorithms=+ssh-rsa"]
   }
 }
 `,
