@@ -24,7 +24,11 @@ const (
 // serveProtocol4 is the handshake Debian's packer 1.6.6 expects
 // ("5|unix|ADDR"), done by packer v1.6.6's own plugin server.
 func serveProtocol4() error {
-	server, err := plugin.Server()
+	return serveBuilder(plugin.Server())
+}
+
+// serveBuilder serves the builder on server until Packer is done with it.
+func serveBuilder(server *packrpc.Server, err error) error {
 	if err != nil {
 		return err
 	}
@@ -58,15 +62,7 @@ func serveProtocol5() error {
 		return fmt.Errorf("accepting packer's connection: %w", err)
 	}
 	ignoreInterrupts()
-	server, err := packrpc.NewServer(conn)
-	if err != nil {
-		return err
-	}
-	if err := server.RegisterBuilder(new(Builder)); err != nil {
-		return err
-	}
-	server.Serve()
-	return nil
+	return serveBuilder(packrpc.NewServer(conn))
 }
 
 // ignoreInterrupts leaves Ctrl-C to Packer, which cancels the build through
