@@ -49,7 +49,7 @@ func expectOutputMatches(t *testing.T, r Result, pattern string) {
 // running machine.
 func expectNothingRunning(t *testing.T, h *Host) {
 	t.Helper()
-	if running := h.Machines(); len(running) > 0 {
+	if running := h.In(t).Machines(); len(running) > 0 {
 		t.Errorf("machines left running: %v", running)
 	}
 }

@@ -45,9 +45,15 @@ const (
 	hostPath = "/usr/sbin:/usr/bin:/sbin:/bin"
 )
 
-// Host is one booted throwaway host.
+// Host is a booted throwaway host, seen from one test: its helpers fail
+// that test. In(t) gives the view for a subtest.
 type Host struct {
-	t      *testing.T
+	t *testing.T
+	*host
+}
+
+// host is the booted host itself, shared by all views.
+type host struct {
 	Dir    string // its root directory, as seen from outside
 	Name   string // its machine name
 	nspawn *exec.Cmd
@@ -191,7 +197,7 @@ func configureHostTree(tree string) error {
 // running hosts, so an interrupted test run can stop them.
 var (
 	hostsMu sync.Mutex
-	hosts   = map[*Host]bool{}
+	hosts   = map[*host]bool{}
 	hostSeq int
 )
 
@@ -214,7 +220,7 @@ func bootHost(t *testing.T) *Host {
 	}
 	hostsMu.Lock()
 	hostSeq++
-	h := &Host{t: t, Dir: dir, Name: fmt.Sprintf("e2e-%d-%d", os.Getpid(), hostSeq), exited: make(chan struct{})}
+	h := &Host{t: t, host: &host{Dir: dir, Name: fmt.Sprintf("e2e-%d-%d", os.Getpid(), hostSeq), exited: make(chan struct{})}}
 	hostsMu.Unlock()
 	t.Cleanup(func() {
 		if err := h.Stop(); err != nil {
@@ -253,7 +259,7 @@ func bootHost(t *testing.T) *Host {
 	}
 	go func() { _ = h.nspawn.Wait(); close(h.exited) }()
 	hostsMu.Lock()
-	hosts[h] = true
+	hosts[h.host] = true
 	hostsMu.Unlock()
 	start := time.Now()
 	if err := h.waitBooted(90 * time.Second); err != nil {
@@ -263,46 +269,42 @@ func bootHost(t *testing.T) *Host {
 	return h
 }
 
-// waitBooted finds the host's PID 1 (nspawn's child) and waits until its
-// systemd reports running or degraded.
+// waitBooted waits until the host's systemd reports running or degraded.
+// Its PID 1 is nspawn's child; nspawn may fork helpers first, so the child
+// is looked up again until systemd answers through it.
 func (h *Host) waitBooted(timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	for h.leader == 0 {
+	state := "no container process yet"
+	for {
 		if pids := children(h.nspawn.Process.Pid); len(pids) > 0 {
 			h.leader = pids[0]
-			break
+			// Until dbus is up, systemctl fails at once; --wait then waits
+			// for the boot to finish.
+			out, _ := h.Command(ctx, "systemctl", "is-system-running", "--wait").Output()
+			state = strings.TrimSpace(string(out))
+			if state == "running" || state == "degraded" {
+				return nil
+			}
 		}
 		select {
 		case <-h.exited:
 			return fmt.Errorf("systemd-nspawn exited: %v (see %s-host.log)", h.nspawn.ProcessState, logName(h.t))
 		case <-ctx.Done():
-			return fmt.Errorf("systemd-nspawn started no container within %s", timeout)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	var state string
-	for {
-		// Until dbus is up, systemctl fails at once; --wait then waits for
-		// the boot to finish.
-		out, _ := h.Command(ctx, "systemctl", "is-system-running", "--wait").Output()
-		state = strings.TrimSpace(string(out))
-		if state == "running" || state == "degraded" {
-			return nil
-		}
-		select {
-		case <-h.exited:
-			return fmt.Errorf("the host stopped while booting (see %s-host.log)", logName(h.t))
-		case <-ctx.Done():
 			return fmt.Errorf("not up within %s; systemd says %q", timeout, state)
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
 
+// In is the host as seen from test t (a subtest, usually).
+func (h *Host) In(t *testing.T) *Host {
+	return &Host{t: t, host: h.host}
+}
+
 // Stop powers the host off by signalling only the systemd-nspawn it
 // started, then removes its tree.
-func (h *Host) Stop() error {
+func (h *host) Stop() error {
 	var err error
 	h.stop.Do(func() {
 		hostsMu.Lock()
@@ -327,7 +329,7 @@ func (h *Host) Stop() error {
 // stopAllHosts stops every host still running, for an interrupted run.
 func stopAllHosts() {
 	hostsMu.Lock()
-	list := make([]*Host, 0, len(hosts))
+	list := make([]*host, 0, len(hosts))
 	for h := range hosts {
 		list = append(list, h)
 	}
@@ -513,13 +515,18 @@ func (h *Host) ReadFile(inside string) ([]byte, error) {
 }
 
 // Processes lists the command lines of the processes running inside the
-// host, nested containers' included.
+// host: those in its PID namespace (which nsenter puts commands in) and
+// their descendants (nested containers have namespaces of their own).
 func (h *Host) Processes() []string {
+	hostNS, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", h.leader))
+	if err != nil {
+		return nil
+	}
 	var list []string
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil || !h.isDescendant(pid) {
+		if err != nil || !inNamespaceTree(pid, hostNS) {
 			continue
 		}
 		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
@@ -530,10 +537,11 @@ func (h *Host) Processes() []string {
 	return list
 }
 
-// isDescendant reports whether pid descends from the host's PID 1.
-func (h *Host) isDescendant(pid int) bool {
-	for i := 0; i < 64 && pid > 1; i++ {
-		if pid == h.leader {
+// inNamespaceTree reports whether pid or one of its ancestors is in the
+// PID namespace ns.
+func inNamespaceTree(pid int, ns string) bool {
+	for i := 0; i < 64 && pid > 0; i++ {
+		if other, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid)); err == nil && other == ns {
 			return true
 		}
 		pid = parentPID(pid)

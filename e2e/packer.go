@@ -86,9 +86,10 @@ func (h *Host) Validate(dir string, args ...string) Result {
 func (h *Host) StartPacker(dir string, args ...string) *Process {
 	h.t.Helper()
 	p := h.Start(dir, append([]string{"packer"}, args...)...)
-	h.t.Cleanup(func() {
-		logPacker(h.t, Result{Args: args, Out: colour.ReplaceAllString(p.Output(), ""), Code: -1})
-	})
+	go func() {
+		<-p.done
+		logPacker(h.t, Result{Args: args, Out: colour.ReplaceAllString(p.Output(), ""), Code: p.Code, Took: p.Took})
+	}()
 	return p
 }
 

@@ -43,6 +43,7 @@ func TestExampleTemplate(t *testing.T) {
 	expectSuccess(t, h.Build(dir, "-only=*.from-*", "."))
 	for _, name := range []string{"base", "from-clone", "from-archive"} {
 		t.Run("container "+name, func(t *testing.T) {
+			h := h.In(t)
 			if !h.HasImage(name) {
 				t.Errorf("no container %s; images: %v", name, h.Images())
 			}

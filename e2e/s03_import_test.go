@@ -45,6 +45,7 @@ build {
 	expectSuccess(t, r)
 	for _, f := range importForms {
 		t.Run(f.name, func(t *testing.T) {
+			h := h.In(t)
 			if !h.HasImage(f.name) {
 				t.Fatalf("no container %s after importing %s; images: %v", f.name, f.path, h.Images())
 			}

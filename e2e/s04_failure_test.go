@@ -28,6 +28,7 @@ func TestFailingProvisioner(t *testing.T) {
 	dir := h.Project("failing", map[string]string{"failing.pkr.hcl": failingTemplate})
 
 	t.Run("container removed", func(t *testing.T) {
+		h := h.In(t)
 		r := h.Build(dir, ".")
 		expectFailure(t, r, "about-to-fail")
 		expectOutputMatches(t, r, `exit (code|status)[: ]*3\b`)
@@ -38,6 +39,7 @@ func TestFailingProvisioner(t *testing.T) {
 		expectNothingRunning(t, h)
 	})
 	t.Run("kept with -on-error=abort", func(t *testing.T) {
+		h := h.In(t)
 		r := h.Build(dir, "-on-error=abort", ".")
 		expectFailure(t, r, "about-to-fail")
 		expectPresent(t, h.MachinePath("failing", "etc/os-release"), "-on-error=abort keeps the container for inspection")

@@ -26,12 +26,14 @@ func TestExistingContainer(t *testing.T) {
 	h.WriteFile(marker, []byte("was here\n"))
 
 	t.Run("without -force", func(t *testing.T) {
+		h := h.In(t)
 		r := h.Build(dir, ".")
 		expectFailure(t, r, `container "existing" already exists`, "-force")
 		expectFile(t, h.Path(marker), "was here")
 		expectNothingRunning(t, h)
 	})
 	t.Run("with -force", func(t *testing.T) {
+		h := h.In(t)
 		expectSuccess(t, h.Build(dir, "-force", "."))
 		expectPresent(t, h.MachinePath("existing", "etc/os-release"), "-force makes a new container")
 		expectAbsent(t, h.Path(marker), "-force replaces the old container")

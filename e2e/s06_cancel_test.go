@@ -3,6 +3,12 @@
 package e2e
 
 import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,7 +42,8 @@ build {
 `
 
 // A user presses Ctrl-C during debootstrap and during provisioning: packer
-// stops promptly and leaves no container, no process and no machine.
+// stops promptly and leaves no container, no mount, no process and no
+// running machine.
 func TestCancel(t *testing.T) {
 	scenario(t)
 	baseImage(t)
@@ -48,21 +55,29 @@ func TestCancel(t *testing.T) {
 	dir := h.Project("cancel", map[string]string{"cancel.pkr.hcl": cancelTemplate})
 
 	cases := []struct {
-		name     string
-		machine  string
-		waitFor  string // output that shows the build is where we want to cancel it
-		leftover string // processes that must not survive, as a pattern
+		name    string
+		machine string
+		// waitFor is output that shows the build is where it is to be
+		// cancelled: for debootstrap, its second stage, which runs dpkg
+		// in the new tree with /proc mounted there.
+		waitFor string
+		running string // a pattern of the processes the cancel must end
 	}{
-		{"during debootstrap", "cancel-deboot", "I: Retrieving", `(^|/| )debootstrap( |$)`},
-		{"during provisioning", "cancel-prov", "now-sleeping", `(^| )sleep 600`},
+		{"during debootstrap", "cancel-deboot", "I: Installing core packages", `(^|/| )debootstrap( |$)`},
+		{"during provisioning", "cancel-prov", "now-sleeping", `(^| )sleep 600( |$)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			h := h.In(t)
 			p := h.StartPacker(dir, "build", "-var", "mirror="+mirror, "-only=*."+c.machine, ".")
 			if !p.WaitFor(c.waitFor, 5*time.Minute) {
 				t.Fatalf("packer never printed %q; output:\n%s", c.waitFor, tail(p.Output(), 30))
 			}
 			time.Sleep(2 * time.Second)
+			if !hasProcess(h, c.running) {
+				t.Errorf("before the cancel no process matches %q, so the check after it would prove nothing; processes:\n%s",
+					c.running, strings.Join(h.Processes(), "\n"))
+			}
 			sent := time.Now()
 			if err := p.Interrupt(); err != nil {
 				t.Fatal(err)
@@ -75,8 +90,39 @@ func TestCancel(t *testing.T) {
 				t.Errorf("packer exited 0 after SIGINT; want a failure")
 			}
 			expectAbsent(t, h.MachinePath(c.machine, ""), "a cancelled build removes its container")
-			expectNoProcess(t, h, c.leftover)
+			expectNoMountsUnder(t, h, "/var/lib/machines/"+c.machine)
+			expectNoProcess(t, h, c.running)
 			expectNothingRunning(t, h)
 		})
+	}
+}
+
+func hasProcess(h *Host, pattern string) bool {
+	re := regexp.MustCompile(pattern)
+	for _, p := range h.Processes() {
+		if re.MatchString(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// expectNoMountsUnder fails the test if the host has anything mounted at
+// or below dir (a path inside the host).
+func expectNoMountsUnder(t *testing.T, h *Host, dir string) {
+	t.Helper()
+	info, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", h.leader))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	s := bufio.NewScanner(bytes.NewReader(info))
+	for s.Scan() {
+		if f := strings.Fields(s.Text()); len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
+			left = append(left, f[4])
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("mounts left under %s: %q", dir, left)
 	}
 }

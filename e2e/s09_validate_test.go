@@ -53,6 +53,7 @@ build { sources = ["source.nspawn.typo"] }
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			h := h.In(t)
 			dir := h.Project("validate-"+string(rune('a'+i)), map[string]string{c.file: c.template})
 			target := "."
 			if c.file == "t.json" {
@@ -65,7 +66,7 @@ build { sources = ["source.nspawn.typo"] }
 		if after := machinesDir(t, h); !slices.Equal(before, after) {
 			t.Errorf("/var/lib/machines held %q before and %q after", before, after)
 		}
-		if images := h.Images(); len(images) > 0 {
+		if images := h.In(t).Images(); len(images) > 0 {
 			t.Errorf("machinectl lists images %v; want none", images)
 		}
 		expectNothingRunning(t, h)
