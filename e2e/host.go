@@ -84,6 +84,11 @@ var (
 	hostTarOnce sync.Once
 	hostTarPath string
 	hostTarErr  error
+	// hostTarBuild is held while the host tree is built, so an interrupt
+	// can wait for the build to clean up.
+	hostTarBuild sync.Mutex
+	// abortBuild stops a running build of the host tree.
+	buildCtx, abortBuild = context.WithCancel(context.Background())
 )
 
 // hostTarball returns the cached host tree (a .tar.zst), building it on
@@ -108,6 +113,8 @@ func hostTarball() (string, error) {
 // through a temporary file, so an interrupted build leaves no half tarball
 // under the real name.
 func buildHostTarball(out string) error {
+	hostTarBuild.Lock()
+	defer hostTarBuild.Unlock()
 	mirror, err := debianMirror()
 	if err != nil {
 		return err
@@ -119,17 +126,57 @@ func buildHostTarball(out string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
 	tree := filepath.Join(work, "tree")
+	defer func() {
+		// A stopped debootstrap may leave /proc and /sys mounted in the
+		// tree: detach them before removing it.
+		unmountUnder(tree)
+		os.RemoveAll(work)
+	}()
 	argv := []string{"debootstrap", "--variant=minbase", "--include=" + strings.Join(hostPackages, ","),
 		"--cache-dir=" + aptCacheDir, "bookworm", tree, mirror}
-	if b, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+	cmd := exec.CommandContext(buildCtx, argv[0], argv[1:]...)
+	// On abort, stop debootstrap and what it runs (dpkg in a chroot).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = 20 * time.Second
+	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, tail(string(b), 20))
 	}
 	if err := configureHostTree(tree); err != nil {
 		return err
 	}
 	return packTree(tree, out)
+}
+
+// unmountUnder detaches every mount at or below dir, deepest first.
+func unmountUnder(dir string) {
+	info, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	var points []string
+	for _, line := range strings.Split(string(info), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
+			points = append(points, f[4])
+		}
+	}
+	for i := len(points) - 1; i >= 0; i-- {
+		_ = syscall.Unmount(points[i], syscall.MNT_DETACH)
+	}
+}
+
+// stopHostTarball aborts a build of the host tree, if one runs, and waits
+// at most a minute for it to clean up.
+func stopHostTarball() {
+	abortBuild()
+	done := make(chan struct{})
+	go func() { hostTarBuild.Lock(); hostTarBuild.Unlock(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		fmt.Fprintln(os.Stderr, "e2e: the host tree build did not stop within a minute")
+	}
 }
 
 // packTree packs the directory tree into the .tar.zst out, numeric
@@ -209,7 +256,7 @@ func bootHost(t *testing.T) *Host {
 	if err != nil {
 		t.Fatalf("making the host tree: %v", err)
 	}
-	dir, err := os.MkdirTemp("/var/tmp", "nspawn-e2e-")
+	dir, err := os.MkdirTemp("/var/tmp", "packer-builder-nspawn-e2e-host-")
 	if err != nil {
 		t.Fatal(err)
 	}

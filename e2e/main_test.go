@@ -32,6 +32,8 @@ func TestMain(m *testing.M) {
 	go func() {
 		sig := <-interrupts
 		fmt.Fprintf(os.Stderr, "\ne2e: %v: stopping the throwaway hosts\n", sig)
+		interruptScenarios()
+		stopHostTarball()
 		stopAllHosts()
 		printSummary()
 		os.Exit(2)
@@ -92,11 +94,15 @@ type outcome struct {
 var (
 	outcomesMu sync.Mutex
 	outcomes   []outcome
+	running    = map[*testing.T]time.Time{} // scenarios started, not finished
 )
 
 // scenario enters t, a top-level test, in the closing table.
 func scenario(t *testing.T) {
 	start := time.Now()
+	outcomesMu.Lock()
+	running[t] = start
+	outcomesMu.Unlock()
 	t.Cleanup(func() {
 		result := "PASS"
 		switch {
@@ -106,9 +112,23 @@ func scenario(t *testing.T) {
 			result = "SKIP"
 		}
 		outcomesMu.Lock()
-		outcomes = append(outcomes, outcome{t.Name(), result, time.Since(start)})
+		if _, ok := running[t]; ok {
+			delete(running, t)
+			outcomes = append(outcomes, outcome{t.Name(), result, time.Since(start)})
+		}
 		outcomesMu.Unlock()
 	})
+}
+
+// interruptScenarios enters the scenarios still running as failed, for an
+// interrupted run.
+func interruptScenarios() {
+	outcomesMu.Lock()
+	defer outcomesMu.Unlock()
+	for t, start := range running {
+		outcomes = append(outcomes, outcome{t.Name() + " (interrupted)", "FAIL", time.Since(start)})
+		delete(running, t)
+	}
 }
 
 // printSummary prints the per-scenario timing table and the closing count
