@@ -24,13 +24,15 @@ $(PLUGIN): go.mod go.sum codecshim/go.mod $(wildcard *.go codecshim/*.go)
 bin/mapstructure-to-hcl2: tools/go.mod tools/go.sum
 	cd tools && $(GO) build -o ../bin/mapstructure-to-hcl2 github.com/hashicorp/packer/cmd/mapstructure-to-hcl2
 
-# Regenerate config.hcl2spec.go from the Config struct.
+# Regenerate config.hcl2spec.go and the README's option table from the
+# Config struct.
 generate: bin/mapstructure-to-hcl2
 	PATH="$(CURDIR)/bin:$$PATH" $(GO) generate .
+	cd tools && $(GO) run ./optionsdoc ../config.go ../README.md
 
-# Fails when config.hcl2spec.go is out of date with config.go.
+# Fails when the generated files are out of date with config.go.
 check-generate: generate
-	git diff --exit-code -- config.hcl2spec.go
+	git diff --exit-code -- config.hcl2spec.go README.md
 
 # Host packages the plugin and its tests use (Debian).
 deps:
@@ -48,6 +50,7 @@ lint:
 
 unit:
 	$(GO) test -count=1 ./...
+	cd tools && $(GO) test -count=1 ./optionsdoc
 
 # Each fuzz target for a bounded time; the seeds are in the tests.
 FUZZ_TARGETS := FuzzPrepare FuzzClassifyImport FuzzExtractTar

@@ -21,66 +21,94 @@ import (
 type Config struct {
 	common.PackerConfig `mapstructure:",squash"`
 
-	// Import the container from a URL (tar or raw image), a local `.tar`,
-	// `.tar.gz`, `.tar.xz`, `.tar.zst` or raw image file, or a directory,
-	// instead of running debootstrap.
-	Import string `mapstructure:"import"`
-	// How `machinectl pull-*` verifies an `import` URL: `no`, `checksum` or
-	// `signature`. Default: machinectl's own default, `signature`.
-	ImportVerify string `mapstructure:"import_verify"`
-	// Clone this existing container instead of running debootstrap.
-	Clone string `mapstructure:"clone"`
-	// The suite (release) that debootstrap installs. Default `unstable`.
+	// The suite debootstrap installs, such as `bookworm`, `trixie` or
+	// `noble`. Default `unstable`.
 	Suite string `mapstructure:"suite"`
-	// The mirror debootstrap installs from. Default: none passed, so
-	// debootstrap uses its own default mirror for the suite.
+	// The mirror debootstrap installs from, such as `http://HOST/debian`.
+	// Default: none passed, so debootstrap uses its own default for the
+	// suite.
 	Mirror string `mapstructure:"mirror"`
-	// The debootstrap variant, such as `minbase`. Default: none passed.
+	// The debootstrap variant: `minbase`, `buildd` or `fakechroot`.
+	// Default: none passed.
 	Variant string `mapstructure:"variant"`
-	// Where debootstrap keeps downloaded packages between builds.
-	// Default `/var/cache/apt/archives`.
+	// Where debootstrap keeps downloaded packages, so later builds skip the
+	// download; an existing directory. Parallel builds take turns on it
+	// (apt's own lock). Default `/var/cache/apt/archives`.
 	CacheDir string `mapstructure:"cache_dir"`
-	// Where the container is created. Default `/var/lib/machines`.
+	// Where a debootstrapped container is made. Another directory works
+	// too: during the build the container is linked into `/run/machines`
+	// so machinectl finds it. `import` and `clone` always write to
+	// `/var/lib/machines` (machinectl's choice), so leave this unset with
+	// them. Default `/var/lib/machines`.
 	MachinesDir string `mapstructure:"machines_dir"`
-	// Files to export the finished container to, the format from each
-	// suffix: `.tar`, `.tar.gz`, `.tar.xz`, `.tar.zst` or `.raw` (an ext4
-	// image for a directory container). Relative paths are relative to where
-	// packer runs. Each is written next to its place and renamed when whole.
+	// Make the container from an image instead of debootstrap: an
+	// `http(s)` URL of a tar (`machinectl pull-tar`; Debian 12's systemd
+	// reads `.tar`, `.tar.gz`, `.tar.xz` and `.tar.bz2` there, not
+	// `.tar.zst`) or of a raw image (`pull-raw`); a local `.tar`, `.tar.gz`
+	// or `.tar.xz` (`import-tar`), a `.tar.zst` (streamed through `zstd`
+	// into `import-tar`, no temporary copy), any other file as a raw image
+	// (`import-raw`), or a directory (`import-fs`). A relative path is
+	// relative to where packer runs. Default: none.
+	Import string `mapstructure:"import"`
+	// How `pull-tar` and `pull-raw` verify an `import` URL: `no`,
+	// `checksum` (a `SHA256SUMS` file next to the image) or `signature`
+	// (its GPG signature too). Default: machinectl's, `signature`.
+	ImportVerify string `mapstructure:"import_verify"`
+	// Make the container as a copy of this existing container
+	// (`machinectl clone`; a snapshot on btrfs). Default: none.
+	Clone string `mapstructure:"clone"`
+	// Files to write the finished container to, the format from each
+	// suffix: `.tar`, `.tar.gz`, `.tar.xz` (`machinectl export-tar`),
+	// `.tar.zst` (`export-tar` streamed through `zstd`), `.raw`
+	// (`export-raw` for a raw container, an ext4 image made with
+	// `mkfs.ext4 -d` for a directory one). Relative paths are relative to
+	// where packer runs. They are the artifact's files, for the
+	// `checksum`, `compress`, `manifest` and `artifice` post-processors.
+	// An existing file is an error unless `-force`. In JSON one string is
+	// a list of one. Default: none.
 	Export []string `mapstructure:"export"`
-	// `reset` shifts the file ownership of the container back to plain ids
-	// before exporting, so the exports work on hosts without user
-	// namespaces. Default: ownership is kept as it is.
+	// `reset` shifts the container's files back to plain user ids before
+	// exporting (`systemd-nspawn --private-users=0
+	// --private-users-ownership=chown`), so the exports work on hosts
+	// without user namespaces; directory containers only. Default `keep`.
 	ExportOwnership string `mapstructure:"export_ownership"`
-	// Keep the container after exporting it. Default true; false needs
-	// `export`.
+	// `false` removes the container once it is exported, for pipelines
+	// that only want the files; needs `export`. Default `true`.
 	KeepContainer config.Trilean `mapstructure:"keep_container"`
-	// The container's network while it is built: `veth` (machinectl
-	// start's own, a virtual link to the host), `host` (share the host's
-	// network; for hosts without systemd-networkd) or `none` (loopback
-	// only). Default `veth`.
+	// The container's network while it is built: `veth` (what
+	// `machinectl start` gives, a virtual link to the host, which needs
+	// systemd-networkd there), `host` (share the host's network, for hosts
+	// without networkd) or `none` (loopback only). Default `veth`.
 	Network string `mapstructure:"network"`
-	// Host directories to mount into the container while it is built, as
-	// `SRC:DST` or `SRC` (same path inside).
+	// Host directories mounted into the container while it is built, each
+	// `SRC:DST` or `SRC` (the same path inside); absolute paths, and `SRC`
+	// must exist. For caches and sources. Default: none.
 	Bind []string `mapstructure:"bind"`
-	// Like `bind`, read-only.
+	// Like `bind`, read-only. Default: none.
 	BindReadOnly []string `mapstructure:"bind_ro"`
-	// Extra capabilities for the container while it is built, such as
-	// `CAP_NET_ADMIN`.
+	// Extra capabilities while it is built, such as `CAP_NET_ADMIN`.
+	// Default: none.
 	Capabilities []string `mapstructure:"capabilities"`
-	// Run the container with private user namespaces (true) or without
-	// (false). Default: as machinectl start does, with them.
+	// `false` runs the container without private user namespaces, `true`
+	// with them. Default: as `machinectl start` does, with them.
 	PrivateUsers config.Trilean `mapstructure:"private_users"`
-	// Keep the build's settings file /etc/systemd/nspawn/NAME.nspawn
-	// after the build. Default false: it is removed, and a settings file
-	// that was there before is put back as it was.
+	// The options from `network` to `private_users` are written to
+	// `/etc/systemd/nspawn/NAME.nspawn`, which `machinectl start` reads.
+	// That file is removed after the build, and one that was there before
+	// is set aside during the build (renamed to
+	// `NAME.nspawn.packer-builder-nspawn-saved`) and put back untouched.
+	// `true` keeps the build's file after a successful build (a file that
+	// was there stays set aside under that name). Default `false`.
 	KeepSettings bool `mapstructure:"keep_settings"`
-	// Run every provisioner command, and write every upload, as this user
-	// inside the container. Default root.
+	// Run every provisioner command as this user inside the container
+	// (`systemd-run --uid`), so uploads land owned by them; the user must
+	// exist in the image. Default: root.
 	ExecUser string `mapstructure:"exec_user"`
-	// The group for exec_user's commands. Default: that user's group.
+	// The group for `exec_user`'s commands (`systemd-run --gid`).
+	// Default: the user's own.
 	ExecGroup string `mapstructure:"exec_group"`
-	// How long to wait for the container to start up, and to shut down,
-	// as a duration such as `90s` or `2m`. Default `20s`.
+	// How long to wait for the container to boot, and again to shut down:
+	// a duration such as `90s`, `2m` or `1m30s`. Default `20s`.
 	Timeout string `mapstructure:"timeout"`
 
 	timeout time.Duration

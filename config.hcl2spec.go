@@ -17,14 +17,14 @@ type FlatConfig struct {
 	PackerOnError       *string           `mapstructure:"packer_on_error" cty:"packer_on_error" hcl:"packer_on_error"`
 	PackerUserVars      map[string]string `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
 	PackerSensitiveVars []string          `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
-	Import              *string           `mapstructure:"import" cty:"import" hcl:"import"`
-	ImportVerify        *string           `mapstructure:"import_verify" cty:"import_verify" hcl:"import_verify"`
-	Clone               *string           `mapstructure:"clone" cty:"clone" hcl:"clone"`
 	Suite               *string           `mapstructure:"suite" cty:"suite" hcl:"suite"`
 	Mirror              *string           `mapstructure:"mirror" cty:"mirror" hcl:"mirror"`
 	Variant             *string           `mapstructure:"variant" cty:"variant" hcl:"variant"`
 	CacheDir            *string           `mapstructure:"cache_dir" cty:"cache_dir" hcl:"cache_dir"`
 	MachinesDir         *string           `mapstructure:"machines_dir" cty:"machines_dir" hcl:"machines_dir"`
+	Import              *string           `mapstructure:"import" cty:"import" hcl:"import"`
+	ImportVerify        *string           `mapstructure:"import_verify" cty:"import_verify" hcl:"import_verify"`
+	Clone               *string           `mapstructure:"clone" cty:"clone" hcl:"clone"`
 	Export              []string          `mapstructure:"export" cty:"export" hcl:"export"`
 	ExportOwnership     *string           `mapstructure:"export_ownership" cty:"export_ownership" hcl:"export_ownership"`
 	KeepContainer       *bool             `mapstructure:"keep_container" cty:"keep_container" hcl:"keep_container"`
@@ -59,14 +59,14 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"packer_on_error":            &hcldec.AttrSpec{Name: "packer_on_error", Type: cty.String, Required: false},
 		"packer_user_variables":      &hcldec.AttrSpec{Name: "packer_user_variables", Type: cty.Map(cty.String), Required: false},
 		"packer_sensitive_variables": &hcldec.AttrSpec{Name: "packer_sensitive_variables", Type: cty.List(cty.String), Required: false},
-		"import":                     &hcldec.AttrSpec{Name: "import", Type: cty.String, Required: false},
-		"import_verify":              &hcldec.AttrSpec{Name: "import_verify", Type: cty.String, Required: false},
-		"clone":                      &hcldec.AttrSpec{Name: "clone", Type: cty.String, Required: false},
 		"suite":                      &hcldec.AttrSpec{Name: "suite", Type: cty.String, Required: false},
 		"mirror":                     &hcldec.AttrSpec{Name: "mirror", Type: cty.String, Required: false},
 		"variant":                    &hcldec.AttrSpec{Name: "variant", Type: cty.String, Required: false},
 		"cache_dir":                  &hcldec.AttrSpec{Name: "cache_dir", Type: cty.String, Required: false},
 		"machines_dir":               &hcldec.AttrSpec{Name: "machines_dir", Type: cty.String, Required: false},
+		"import":                     &hcldec.AttrSpec{Name: "import", Type: cty.String, Required: false},
+		"import_verify":              &hcldec.AttrSpec{Name: "import_verify", Type: cty.String, Required: false},
+		"clone":                      &hcldec.AttrSpec{Name: "clone", Type: cty.String, Required: false},
 		"export":                     &hcldec.AttrSpec{Name: "export", Type: cty.List(cty.String), Required: false},
 		"export_ownership":           &hcldec.AttrSpec{Name: "export_ownership", Type: cty.String, Required: false},
 		"keep_container":             &hcldec.AttrSpec{Name: "keep_container", Type: cty.Bool, Required: false},
