@@ -84,9 +84,10 @@ var (
 	hostTarOnce sync.Once
 	hostTarPath string
 	hostTarErr  error
-	// hostTarBuild is held while the host tree is built, so an interrupt
-	// can wait for the build to clean up.
-	hostTarBuild sync.Mutex
+	// hostTarBuilt is closed when the build of the host tree has cleaned
+	// up, so an interrupt can wait for that; nil before a build starts.
+	hostTarBuilt   chan struct{}
+	hostTarBuiltMu sync.Mutex
 	// abortBuild stops a running build of the host tree.
 	buildCtx, abortBuild = context.WithCancel(context.Background())
 )
@@ -113,8 +114,11 @@ func hostTarball() (string, error) {
 // through a temporary file, so an interrupted build leaves no half tarball
 // under the real name.
 func buildHostTarball(out string) error {
-	hostTarBuild.Lock()
-	defer hostTarBuild.Unlock()
+	built := make(chan struct{})
+	hostTarBuiltMu.Lock()
+	hostTarBuilt = built
+	hostTarBuiltMu.Unlock()
+	defer close(built)
 	mirror, err := debianMirror()
 	if err != nil {
 		return err
@@ -170,10 +174,14 @@ func unmountUnder(dir string) {
 // at most a minute for it to clean up.
 func stopHostTarball() {
 	abortBuild()
-	done := make(chan struct{})
-	go func() { hostTarBuild.Lock(); hostTarBuild.Unlock(); close(done) }()
+	hostTarBuiltMu.Lock()
+	built := hostTarBuilt
+	hostTarBuiltMu.Unlock()
+	if built == nil {
+		return
+	}
 	select {
-	case <-done:
+	case <-built:
 	case <-time.After(time.Minute):
 		fmt.Fprintln(os.Stderr, "e2e: the host tree build did not stop within a minute")
 	}
