@@ -33,7 +33,8 @@ var hostPackages = []string{
 }
 
 // hostRecipe names this way of making the host tree; change it whenever
-// buildHostTree changes, so a cached tarball of the old recipe is not used.
+// buildHostTarball or configureHostTree change, so a cached tarball of the
+// old recipe is not used.
 const hostRecipe = "e2e-1"
 
 const (
@@ -408,7 +409,8 @@ func (h *Host) Command(ctx context.Context, argv ...string) *exec.Cmd {
 }
 
 // CommandIn prepares argv to run inside the host in directory dir (a path
-// inside the host), with a clean environment.
+// inside the host), with a clean environment. --wdns, not --wd: util-linux
+// 2.38 resolves --wd's directory before entering the host's mounts.
 func (h *Host) CommandIn(ctx context.Context, dir string, argv ...string) *exec.Cmd {
 	full := append([]string{"-t", strconv.Itoa(h.leader), "-a", "--wdns=" + dir, "--",
 		"env", "-i", "HOME=/root", "PATH=" + hostPath, "LANG=C.UTF-8"}, argv...)
