@@ -343,3 +343,30 @@ func TestForceDoesNotFollowSymlinkOutOfMachinesDir(t *testing.T) {
 		t.Errorf("web is not the new container tree: %v", err)
 	}
 }
+
+func TestCancelledCloneFinishesThenIsRemoved(t *testing.T) {
+	tb := newTestBuild(t, "clone", "base", "machines_dir", "/var/lib/machines")
+	tb.fake.images["base"] = true
+	ctx, cancel := context.WithCancel(context.Background())
+	// The build is cancelled while machinectl clone runs.
+	tb.builder.newMachine = func(packersdk.Ui) Machine { return &cancelsDuringClone{fakeMachine: tb.fake, cancel: cancel} }
+	if _, err := tb.run(ctx); err == nil {
+		t.Fatal("Run succeeded after cancel")
+	}
+	assertCalls(t, tb.fake, "clone base web", "image-known web", "remove web")
+	assertNoCall(t, tb.fake, "start")
+}
+
+type cancelsDuringClone struct {
+	*fakeMachine
+	cancel func()
+}
+
+// Clone cancels the build and then finishes, as machined does.
+func (c *cancelsDuringClone) Clone(ctx context.Context, src, name string) error {
+	c.cancel()
+	if ctx.Err() != nil {
+		return errors.New("clone was cut short; machined would still finish it")
+	}
+	return c.fakeMachine.Clone(ctx, src, name)
+}

@@ -19,7 +19,12 @@ func (s *stepClone) Run(ctx context.Context, state multistep.StateBag) multistep
 
 	ui.Say(fmt.Sprintf("Cloning %s as %s...", cfg.Clone, cfg.PackerBuildName))
 	state.Put(stateCreated, true)
-	if err := m.Clone(ctx, cfg.Clone, cfg.PackerBuildName); err != nil {
+	// machined copies on after machinectl is killed, so a cancelled clone
+	// would appear after our cleanup: let it finish, then stop.
+	if err := m.Clone(context.WithoutCancel(ctx), cfg.Clone, cfg.PackerBuildName); err != nil {
+		return halt(state, fmt.Errorf("clone %s: %w", cfg.Clone, err))
+	}
+	if err := ctx.Err(); err != nil {
 		return halt(state, fmt.Errorf("clone %s: %w", cfg.Clone, err))
 	}
 	return multistep.ActionContinue

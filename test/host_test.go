@@ -251,6 +251,12 @@ func (h *host) stop() {
 	delete(hosts, h)
 	hostsMu.Unlock()
 	if h.nspawn != nil && h.nspawn.Process != nil {
+		// importd keeps hidden, immutable copies of pulled images.
+		if h.leader != 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			_ = h.cmd(ctx, "machinectl", "clean").Run()
+			cancel()
+		}
 		_ = h.nspawn.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
 		go func() { _ = h.nspawn.Wait(); close(done) }()
@@ -262,7 +268,11 @@ func (h *host) stop() {
 		}
 	}
 	if err := os.RemoveAll(h.dir); err != nil {
-		h.t.Errorf("removing the host tree %s: %v", h.dir, err)
+		// Immutable files (read-only images) need their flag cleared.
+		_ = exec.Command("chattr", "-R", "-i", h.dir).Run()
+		if err := os.RemoveAll(h.dir); err != nil {
+			h.t.Errorf("removing the host tree %s: %v", h.dir, err)
+		}
 	}
 }
 

@@ -82,11 +82,15 @@ func TestImportFromURL(t *testing.T) {
 	sum := sha256.Sum256(body)
 	// The host shares this machine's network, so it reaches a server on
 	// this machine's loopback.
+	// Each build pulls its own URL: importd keeps a hidden copy per URL
+	// and, without an ETag from the server, cannot reuse it.
 	mux := http.NewServeMux()
-	mux.HandleFunc("/images/base.tar.gz", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, archive) })
-	mux.HandleFunc("/images/SHA256SUMS", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(hex.EncodeToString(sum[:]) + " *base.tar.gz\n"))
-	})
+	for _, d := range []string{"/a/", "/b/"} {
+		mux.HandleFunc(d+"base.tar.gz", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, archive) })
+		mux.HandleFunc(d+"SHA256SUMS", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte(hex.EncodeToString(sum[:]) + " *base.tar.gz\n"))
+		})
+	}
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -94,16 +98,16 @@ func TestImportFromURL(t *testing.T) {
 	server := &http.Server{Handler: mux}
 	go func() { _ = server.Serve(listener) }()
 	t.Cleanup(func() { server.Close() })
-	base := "http://" + listener.Addr().String() + "/images/"
+	base := "http://" + listener.Addr().String()
 
 	dir := h.project("url", map[string]string{"url.pkr.hcl": `
 source "nspawn" "from-url" {
-  import        = "` + base + `base.tar.gz"
+  import        = "` + base + `/a/base.tar.gz"
   import_verify = "no"
   timeout       = "60s"
 }
 source "nspawn" "from-url-checked" {
-  import        = "` + base + `base.tar.gz"
+  import        = "` + base + `/b/base.tar.gz"
   import_verify = "checksum"
   timeout       = "60s"
 }
