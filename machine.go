@@ -214,7 +214,9 @@ func (h *hostMachine) MakeRawImage(ctx context.Context, dir, path string, size i
 }
 
 func (h *hostMachine) ResetOwnership(ctx context.Context, dir string) error {
-	return h.stream(ctx, nil, "systemd-nspawn", "--quiet", "--register=no", "--keep-unit",
+	// No --keep-unit: nspawn gets a scope of its own from systemd, since
+	// the caller's cgroup (packer's) may not be one it can nest in.
+	return h.stream(ctx, nil, "systemd-nspawn", "--quiet", "--register=no",
 		"--private-users=0", "--private-users-ownership=chown", "-D", dir, "--", "/bin/true")
 }
 
