@@ -60,6 +60,9 @@ type host struct {
 	nspawn *exec.Cmd
 	exited chan struct{} // closed when nspawn has exited
 	leader int           // its PID 1, as seen from outside
+	// leaderNS is the PID namespace of the booted host's PID 1, which
+	// tells that PID from a later process that reuses it.
+	leaderNS string
 	stop   sync.Once
 }
 
@@ -340,6 +343,7 @@ func (h *Host) waitBooted(timeout time.Duration) error {
 			out, _ := h.Command(ctx, "systemctl", "is-system-running", "--wait").Output()
 			state = strings.TrimSpace(string(out))
 			if state == "running" || state == "degraded" {
+				h.leaderNS, _ = os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", h.leader))
 				return nil
 			}
 		}
@@ -371,7 +375,12 @@ func (h *host) Stop() error {
 			select {
 			case <-h.exited:
 			case <-time.After(60 * time.Second):
+				// A killed nspawn leaves the host's PID 1 running: kill it
+				// too, which ends everything in its PID namespace.
 				_ = h.nspawn.Process.Kill()
+				if ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", h.leader)); h.leaderNS != "" && ns == h.leaderNS {
+					_ = syscall.Kill(h.leader, syscall.SIGKILL)
+				}
 				<-h.exited
 			}
 		}
