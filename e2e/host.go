@@ -63,7 +63,7 @@ type host struct {
 	// leaderNS is the PID namespace of the booted host's PID 1, which
 	// tells that PID from a later process that reuses it.
 	leaderNS string
-	stop   sync.Once
+	stop     sync.Once
 }
 
 // Where the harness keeps its files; set by TestMain.
