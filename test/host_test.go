@@ -153,6 +153,9 @@ func mustMkdir(dir string) string {
 	return dir
 }
 
+// spareLoopDevices is how many loop device nodes the machine gets.
+const spareLoopDevices = 16
+
 // running hosts, so an interrupt of the test run can stop them.
 var (
 	hostsMu sync.Mutex
@@ -188,7 +191,14 @@ func bootHost(t *testing.T) *host {
 		// containers to ask for.
 		"--capability=CAP_IPC_LOCK"}
 	// Raw images boot from loop devices, which the host's private /dev
-	// lacks; lend it the machine's.
+	// lacks; lend it the machine's, with spare nodes for when the first
+	// ones are busy (a new one has no node in the host otherwise).
+	for n := 0; n < spareLoopDevices; n++ {
+		dev := fmt.Sprintf("/dev/loop%d", n)
+		if !exists(dev) {
+			_ = syscall.Mknod(dev, syscall.S_IFBLK|0o660, 7<<8|n)
+		}
+	}
 	loops, _ := filepath.Glob("/dev/loop[0-9]*")
 	for _, dev := range append([]string{"/dev/loop-control"}, loops...) {
 		if exists(dev) {
