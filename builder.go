@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
@@ -59,6 +60,11 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 		if err := stopContainer(context.Background(), m, ui, cfg); err != nil {
 			ui.Error(err.Error())
 		}
+	}
+	if created, _ := state.Get(stateCreated).(bool); created && buildFailed(state) {
+		// Only -on-error=abort (or ask) skips the removal.
+		ui.Say(fmt.Sprintf("Kept container %s in %s for inspection; remove it with: machinectl remove %s",
+			cfg.PackerBuildName, cfg.containerPath(), cfg.PackerBuildName))
 	}
 	if err, ok := state.GetOk("error"); ok {
 		return nil, err.(error)

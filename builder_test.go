@@ -201,6 +201,9 @@ func TestAbortKeepsContainerButStopsIt(t *testing.T) {
 	if tb.fake.running["web"] {
 		t.Error("container left running after -on-error=abort")
 	}
+	if !strings.Contains(tb.out.String(), "Kept container web in "+filepath.Join(tb.dir, "web")) {
+		t.Errorf("abort did not say where the container is:\n%s", tb.out)
+	}
 }
 
 func TestCancelDuringDebootstrapCleansUp(t *testing.T) {

@@ -36,7 +36,7 @@ func TestFailingProvisionerRemovesContainer(t *testing.T) {
 
 	t.Run("on-error=abort keeps it stopped", func(t *testing.T) {
 		r := h.packer(dir, "build", "-on-error=abort", ".")
-		expectFailure(t, r, "exit status: 3")
+		expectFailure(t, r, "exit status: 3", "Kept container fails in /var/lib/machines/fails")
 		if !h.hasImage("fails") {
 			t.Errorf("-on-error=abort did not keep the container")
 		}

@@ -10,8 +10,8 @@ import (
 )
 
 // cancelLimit is how long packer may take to exit after SIGINT: the
-// template's timeout plus a few seconds.
-const cancelLimit = 30*time.Second + 10*time.Second
+// templates' timeout plus five seconds.
+const cancelLimit = 30*time.Second + 5*time.Second
 
 func TestCancel(t *testing.T) {
 	scenario(t)

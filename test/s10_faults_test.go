@@ -10,6 +10,9 @@ import (
 	"time"
 )
 
+// faultCancelLimit is the fault templates' timeout plus five seconds.
+const faultCancelLimit = 10*time.Second + 5*time.Second
+
 // The promise under faults: a build either makes its container or leaves
 // the host as it found it, and never leaves a machine running.
 func TestFaults(t *testing.T) {
@@ -85,7 +88,7 @@ build {
 	t.Run("cancel during import", func(t *testing.T) {
 		p := h.startPacker(dir, "build", "-only=*.slow-import", ".")
 		p.waitFor(t, "Importing", time.Minute)
-		p.interrupt(t, cancelLimit)
+		p.interrupt(t, faultCancelLimit)
 		h.leftAsFound(images, "slow-import")
 	})
 	// Ctrl-C at each remaining step: clone, the boot wait, shutdown.
@@ -97,7 +100,7 @@ build {
 		t.Run(tc.name, func(t *testing.T) {
 			p := h.startPacker(dir, "build", "-only="+tc.only, ".")
 			p.waitFor(t, tc.waitFor, time.Minute)
-			took := p.interrupt(t, cancelLimit)
+			took := p.interrupt(t, faultCancelLimit)
 			t.Logf("packer exited %s after SIGINT", took.Round(100*time.Millisecond))
 			built := strings.TrimSuffix(strings.TrimPrefix(tc.only, "*."), ".*")
 			h.leftAsFound(images, built)
@@ -106,7 +109,7 @@ build {
 	t.Run("second interrupt", func(t *testing.T) {
 		p := h.startPacker(dir, "build", "-only=*.long", ".")
 		p.waitFor(t, "provisioning now", time.Minute)
-		p.interruptTwice(t, cancelLimit)
+		p.interruptTwice(t, faultCancelLimit)
 		h.leftAsFound(images, "long")
 	})
 	t.Run("machined restarted mid-build", func(t *testing.T) {
@@ -114,7 +117,7 @@ build {
 		p.waitFor(t, "provisioning now", time.Minute)
 		h.run("systemctl", "restart", "systemd-machined")
 		time.Sleep(2 * time.Second)
-		p.interrupt(t, cancelLimit)
+		p.interrupt(t, faultCancelLimit)
 		h.leftAsFound(images, "long")
 	})
 }
