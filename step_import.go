@@ -142,17 +142,12 @@ func partialImports(dir, name string) []string {
 
 // waitTransferGone waits until machined lists no transfer into name.
 func waitTransferGone(m Machine, name string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	for {
+	err := pollUntil(context.Background(), timeout, func(ctx context.Context) bool {
 		busy, err := m.Importing(ctx, name)
-		if err == nil && !busy {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the import into %s is still running after %s; see machinectl list-transfers", name, timeout)
-		case <-time.After(pollInterval):
-		}
+		return err == nil && !busy
+	})
+	if err != nil {
+		return fmt.Errorf("the import into %s is still running after %s; see machinectl list-transfers", name, timeout)
 	}
+	return nil
 }

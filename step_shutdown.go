@@ -81,20 +81,15 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config)
 // waitGone waits until machined no longer lists the machine, for at most
 // timeout.
 func waitGone(ctx context.Context, m Machine, name string, timeout time.Duration) error {
-	waitCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for {
-		up, err := m.Running(waitCtx, name)
-		if err == nil && !up {
-			return nil
-		}
-		select {
-		case <-waitCtx.Done():
-			if errors.Is(ctx.Err(), context.Canceled) {
-				return fmt.Errorf("waiting for %s to stop: %w", name, ctx.Err())
-			}
-			return fmt.Errorf(`container %s did not stop within timeout %s; raise "timeout" if it needs longer`, name, timeout)
-		case <-time.After(pollInterval):
-		}
+	err := pollUntil(ctx, timeout, func(ctx context.Context) bool {
+		up, err := m.Running(ctx, name)
+		return err == nil && !up
+	})
+	switch {
+	case errors.Is(err, errPollTimeout):
+		return fmt.Errorf(`container %s did not stop within timeout %s; raise "timeout" if it needs longer`, name, timeout)
+	case err != nil:
+		return fmt.Errorf("waiting for %s to stop: %w", name, err)
 	}
+	return nil
 }

@@ -10,10 +10,6 @@ import (
 	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
 )
 
-// pollInterval paces the checks of a container's state: short, so the
-// build follows the container closely, without busy-looping.
-const pollInterval = 50 * time.Millisecond
-
 // stepStart boots the container and waits until its systemd has finished
 // starting up, so systemd-run --machine works.
 type stepStart struct{}
