@@ -20,6 +20,7 @@ import (
 // Config is the nspawn builder's configuration. Every option is optional.
 type Config struct {
 	common.PackerConfig `mapstructure:",squash"`
+	TemplatePath        string `mapstructure:"packer_template_path"` // set by Packer, not by users
 
 	// The suite debootstrap installs, such as `bookworm`, `trixie` or
 	// `noble`. Default `unstable`.
@@ -48,7 +49,7 @@ type Config struct {
 	// or `.tar.xz` (`import-tar`), a `.tar.zst` (streamed through `zstd`
 	// into `import-tar`, no temporary copy), any other file as a raw image
 	// (`import-raw`), or a directory (`import-fs`). A relative path is
-	// relative to where packer runs. Default: none.
+	// relative to the template's directory. Default: none.
 	Import string `mapstructure:"import"`
 	// How `pull-tar` and `pull-raw` verify an `import` URL: `no`,
 	// `checksum` (a `SHA256SUMS` file next to the image) or `signature`
@@ -62,7 +63,7 @@ type Config struct {
 	// `.tar.zst` (`export-tar` streamed through `zstd`), `.raw`
 	// (`export-raw` for a raw container, an ext4 image made with
 	// `mkfs.ext4 -d` for a directory one). Relative paths are relative to
-	// where packer runs. They are the artifact's files, for the
+	// the template's directory. They are the artifact's files, for the
 	// `checksum`, `compress`, `manifest` and `artifice` post-processors.
 	// An existing file is an error unless `-force`. In JSON one string is
 	// a list of one. Default: none.
@@ -159,16 +160,35 @@ func (c *Config) applyDefaults() {
 	c.MachinesDir = filepath.Clean(c.MachinesDir)
 	c.CacheDir = filepath.Clean(c.CacheDir)
 	for i, path := range c.Export {
-		if abs, err := filepath.Abs(path); err == nil && path != "" {
-			c.Export[i] = abs
+		if path != "" {
+			c.Export[i] = c.absolute(path)
 		}
 	}
-	// A relative import is relative to where packer runs, as on a shell.
 	if c.Import != "" && !isURL(c.Import) && !strings.Contains(c.Import, "://") {
-		if abs, err := filepath.Abs(c.Import); err == nil {
-			c.Import = abs
-		}
+		c.Import = c.absolute(c.Import)
 	}
+}
+
+// absolute resolves a relative path against the template's directory, as
+// Packer's own builders do. Debian's packer 1.6.6 does not say where an
+// HCL2 template is; then the directory packer runs in stands for it (the
+// same for the usual "packer build .").
+func (c *Config) absolute(path string) string {
+	if filepath.IsAbs(path) {
+		return filepath.Clean(path)
+	}
+	base := c.TemplatePath
+	if info, err := os.Stat(base); err == nil && !info.IsDir() {
+		base = filepath.Dir(base)
+	}
+	if base == "" {
+		base = "."
+	}
+	abs, err := filepath.Abs(filepath.Join(base, path))
+	if err != nil {
+		return path
+	}
+	return abs
 }
 
 // validate checks the options without touching the host, except to look

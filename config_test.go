@@ -230,3 +230,30 @@ func FuzzPrepare(f *testing.F) {
 		}
 	})
 }
+
+func TestRelativePathsFollowTheTemplate(t *testing.T) {
+	dir := t.TempDir()
+	template := filepath.Join(dir, "base.pkr.hcl")
+	for path, body := range map[string][]byte{template: nil, filepath.Join(dir, "in.tar"): tarHeader} {
+		if err := os.WriteFile(path, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	for _, given := range []string{template, dir} {
+		b := new(Builder)
+		raw := rawConfig("b", "packer_template_path", given, "import", "in.tar", "export", []string{"out/x.tar"})
+		if _, _, err := b.Prepare(raw); err != nil {
+			t.Fatalf("template path %q: %v", given, err)
+		}
+		if want := filepath.Join(dir, "in.tar"); b.config.Import != want {
+			t.Errorf("template path %q: import %q, want %q", given, b.config.Import, want)
+		}
+		if want := filepath.Join(dir, "out/x.tar"); b.config.Export[0] != want {
+			t.Errorf("template path %q: export %q, want %q", given, b.config.Export[0], want)
+		}
+	}
+}
