@@ -177,6 +177,10 @@ func bootHost(t *testing.T) *host {
 	}
 	h := &host{t: t, dir: dir}
 	t.Cleanup(h.stop)
+	// Known from the start, so an interrupt removes even a half-unpacked one.
+	hostsMu.Lock()
+	hosts[h] = true
+	hostsMu.Unlock()
 	if out, err := exec.Command("tar", "--numeric-owner", "--zstd", "-C", dir, "-xf", tarball).CombinedOutput(); err != nil {
 		t.Fatalf("unpacking the host: %v: %s", err, out)
 	}
@@ -215,9 +219,6 @@ func bootHost(t *testing.T) *host {
 	if err := h.nspawn.Start(); err != nil {
 		t.Fatalf("starting systemd-nspawn: %v", err)
 	}
-	hostsMu.Lock()
-	hosts[h] = true
-	hostsMu.Unlock()
 	if err := h.waitBooted(90 * time.Second); err != nil {
 		t.Fatalf("booting the host: %v", err)
 	}
