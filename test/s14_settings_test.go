@@ -54,6 +54,17 @@ build {
     ]
   }
 }
+source "nspawn" "kept-settings" {
+  clone         = "base"
+  timeout       = "60s"
+  network       = "host"
+  keep_settings = true
+}
+build {
+  name    = "kept"
+  sources = ["source.nspawn.kept-settings"]
+  provisioner "shell" { inline = ["true"] }
+}
 build {
   name    = "as-user"
   sources = ["source.nspawn.as-user"]
@@ -106,6 +117,9 @@ build {
 		if exists(h.path("/etc/systemd/nspawn/as-user.nspawn")) {
 			t.Errorf("the build's settings file for as-user is still there")
 		}
+	})
+	t.Run("keep_settings", func(t *testing.T) {
+		fileContains(t, h.path("/etc/systemd/nspawn/kept-settings.nspawn"), "VirtualEthernet=no")
 	})
 	t.Run("exec_user", func(t *testing.T) {
 		fileContains(t, h.machine("as-user", "var/tmp/whoami"), "nobody")
