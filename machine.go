@@ -126,24 +126,7 @@ func (h *hostMachine) Import(ctx context.Context, src importSource, name string)
 		return h.stream(ctx, nil, importArgv(src, name)...)
 	}
 	// machinectl reads no zstd: decompress in a pipe, never to a temp file.
-	zstd := h.command(ctx, "zstd", "-dc", "--", src.Path)
-	pipe, err := zstd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	zstd.Stderr = &lineWriter{emit: h.say}
-	if err := zstd.Start(); err != nil {
-		return fmt.Errorf("zstd: %w", err)
-	}
-	importErr := h.stream(ctx, pipe, importArgv(src, name)...)
-	zstdErr := zstd.Wait()
-	if importErr != nil {
-		return importErr
-	}
-	if zstdErr != nil {
-		return fmt.Errorf("zstd -dc %s: %w", src.Path, zstdErr)
-	}
-	return nil
+	return h.pipeline(ctx, []string{"zstd", "-dc", "--", src.Path}, importArgv(src, name))
 }
 
 func (h *hostMachine) ExportImage(ctx context.Context, name string, format exportFormat, path string) error {
@@ -151,43 +134,13 @@ func (h *hostMachine) ExportImage(ctx context.Context, name string, format expor
 	case exportRaw:
 		return h.stream(ctx, nil, "machinectl", "export-raw", "--format=uncompressed", "--", name, path)
 	case exportTarZstd:
-		return h.exportZstd(ctx, name, path)
+		// machinectl does not compress with zstd itself.
+		return h.pipeline(ctx,
+			[]string{"machinectl", "export-tar", "--format=uncompressed", "--", name, "-"},
+			[]string{"zstd", "-q", "-T0", "-f", "-o", path})
 	default:
 		return h.stream(ctx, nil, "machinectl", "export-tar", "--format="+format.machinectlFormat(), "--", name, path)
 	}
-}
-
-// exportZstd pipes an uncompressed export through zstd into path:
-// machinectl does not compress with zstd itself.
-func (h *hostMachine) exportZstd(ctx context.Context, name, path string) error {
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	zstd := h.command(ctx, "zstd", "-q", "-T0", "-f", "-o", path)
-	zstd.Stdin = pr
-	zstd.Stderr = &lineWriter{emit: h.say}
-	if err := zstd.Start(); err != nil {
-		pr.Close()
-		pw.Close()
-		return fmt.Errorf("zstd: %w", err)
-	}
-	pr.Close()
-	cmd := h.command(ctx, "machinectl", "export-tar", "--format=uncompressed", "--", name, "-")
-	cmd.Stdout = pw
-	out := &lineWriter{emit: h.say}
-	cmd.Stderr = out
-	exportErr := cmd.Run()
-	pw.Close()
-	out.Flush()
-	zstdErr := zstd.Wait()
-	if exportErr != nil {
-		return fmt.Errorf("machinectl export-tar %s: %w", name, exportErr)
-	}
-	if zstdErr != nil {
-		return fmt.Errorf("zstd -o %s: %w", path, zstdErr)
-	}
-	return nil
 }
 
 func (h *hostMachine) Importing(ctx context.Context, name string) (bool, error) {
@@ -344,6 +297,39 @@ func (h *hostMachine) stream(ctx context.Context, stdin io.Reader, argv ...strin
 			return fmt.Errorf("%s: %w", argv[0], ctx.Err())
 		}
 		return fmt.Errorf("%s failed (%w): %s", strings.Join(argv[:2], " "), err, tail.lastLine())
+	}
+	return nil
+}
+
+// pipeline runs from | to through a pipe of its own, both tools' messages
+// on the UI. The consumer's failure says most (it saw the data), so it
+// wins; a producer that failed while the consumer took a short stream
+// still fails the whole.
+func (h *hostMachine) pipeline(ctx context.Context, from, to []string) error {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	producer := h.command(ctx, from[0], from[1:]...)
+	producer.Stdout = pw
+	out := &lineWriter{emit: h.say}
+	tail := &tailBuffer{max: 2048}
+	producer.Stderr = io.MultiWriter(out, tail)
+	if err := producer.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		return fmt.Errorf("%s: %w", from[0], err)
+	}
+	pw.Close()
+	consumerErr := h.stream(ctx, pr, to...)
+	pr.Close()
+	producerErr := producer.Wait()
+	out.Flush()
+	if consumerErr != nil {
+		return consumerErr
+	}
+	if producerErr != nil {
+		return fmt.Errorf("%s failed (%w): %s", strings.Join(from[:2], " "), producerErr, tail.lastLine())
 	}
 	return nil
 }
