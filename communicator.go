@@ -31,16 +31,12 @@ var _ packersdk.Communicator = (*communicator)(nil)
 // Start runs cmd.Command with /bin/sh in the container and returns at once;
 // the exit status arrives through cmd.SetExited.
 func (c *communicator) Start(_ context.Context, cmd *packersdk.RemoteCmd) error {
-	stdin := cmd.Stdin
-	if stdin == nil {
-		stdin = strings.NewReader("")
-	}
 	go func() {
 		code, err := c.machine.Exec(c.ctx, c.name, execRequest{
 			Argv:   []string{"/bin/sh", "-c", cmd.Command},
 			User:   c.user,
 			Group:  c.group,
-			Stdin:  stdin,
+			Stdin:  cmd.Stdin,
 			Stdout: orDiscard(cmd.Stdout),
 			Stderr: orDiscard(cmd.Stderr),
 		})
@@ -140,9 +136,6 @@ func (c *communicator) DownloadDir(src, dst string, exclude []string) error {
 // run runs argv in the container and turns a non-zero exit into an error
 // that carries the command's last error line.
 func (c *communicator) run(stdin io.Reader, stdout io.Writer, argv ...string) error {
-	if stdin == nil {
-		stdin = strings.NewReader("")
-	}
 	errOut := &tailBuffer{max: 2048}
 	code, err := c.machine.Exec(c.ctx, c.name, execRequest{
 		Argv: argv, Stdin: stdin, Stdout: orDiscard(stdout), Stderr: errOut,
