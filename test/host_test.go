@@ -24,6 +24,8 @@ import (
 var hostPackages = []string{
 	"systemd", "systemd-sysv", "dbus", "systemd-container", "debootstrap",
 	"packer", "zstd", "ca-certificates", "tar", "e2fsprogs",
+	// pgrep, for the checks that no tool is left running.
+	"procps",
 }
 
 // hostAptPackages are installed with apt after debootstrap, whose

@@ -106,6 +106,17 @@ func (h *host) startPacker(dir string, args ...string) *running {
 	return r
 }
 
+// cancelBuild starts packer build ARGS in dir, waits (at most wait) for
+// waitFor in its output, then presses Ctrl-C and fails the test unless
+// packer exits within limit.
+func (h *host) cancelBuild(t *testing.T, dir, waitFor string, wait, limit time.Duration, args ...string) {
+	t.Helper()
+	p := h.startPacker(dir, append([]string{"build"}, args...)...)
+	p.waitFor(t, waitFor, wait)
+	took := p.interrupt(t, limit)
+	t.Logf("packer exited %s after SIGINT", took.Round(100*time.Millisecond))
+}
+
 // waitFor waits until the output contains text.
 func (r *running) waitFor(t *testing.T, text string, timeout time.Duration) {
 	t.Helper()

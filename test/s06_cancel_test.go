@@ -3,8 +3,6 @@
 package e2e
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 )
@@ -34,27 +32,15 @@ build {
   provisioner "shell" { inline = ["echo sleeping now", "sleep 600"] }
 }
 `})
+	images := h.images()
 	cases := []struct{ name, waitFor string }{
 		{"cancel-debootstrap", "I: Extracting"},
 		{"cancel-provision", "sleeping now"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := h.startPacker(dir, "build", "-var", "mirror="+debianMirror(), "-only=nspawn."+tc.name, ".")
-			p.waitFor(t, tc.waitFor, 5*time.Minute)
-			took := p.interrupt(t, cancelLimit)
-			t.Logf("packer exited %s after SIGINT", took.Round(100*time.Millisecond))
-			if h.hasImage(tc.name) || exists(h.machine(tc.name, "")) {
-				t.Errorf("the cancelled build left its container")
-			}
-			h.noMachinesRunning()
-			for _, proc := range []string{"debootstrap", "systemd-run", "machinectl", "packer"} {
-				if out, err := h.cmd(t.Context(), "pgrep", "-a", "-x", proc).Output(); err == nil {
-					t.Errorf("%s still running: %s", proc, strings.TrimSpace(string(out)))
-				} else if _, ok := err.(*exec.ExitError); !ok {
-					t.Errorf("pgrep: %v", err)
-				}
-			}
+			h.cancelBuild(t, dir, tc.waitFor, 5*time.Minute, cancelLimit, "-var", "mirror="+debianMirror(), "-only=nspawn."+tc.name, ".")
+			h.leftAsFound(images, tc.name)
 		})
 	}
 }
