@@ -23,6 +23,7 @@ This is a Packer plugin: packer runs it, you do not. See README.md.
 `
 
 func main() {
+	keepInheritedFDsFromTools()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
