@@ -17,10 +17,7 @@ import (
 
 // Packer v1.9.4 is the newest Packer the Go module proxy serves and the
 // last under the MPL. It is built once from the proxy and cached.
-const modernVersion = "1.9.4"
-
 var (
-	modernDir  = filepath.Join(cacheDir, "packer-"+modernVersion)
 	modernOnce sync.Once
 	modernErr  error
 )
@@ -74,21 +71,21 @@ func buildModernPacker() error {
 
 // modern runs Packer v1.9.4 in dir with the plugin found through
 // PACKER_PLUGIN_PATH under its modern name, as its docs say.
-func (h *host) modern(dir string, args ...string) result {
+func (h *Host) modern(dir string, args ...string) result {
 	h.t.Helper()
-	h.run("mkdir", "-p", "/root/modern-plugins")
-	h.run("ln", "-sf", "/plugin/packer-builder-nspawn", "/root/modern-plugins/packer-plugin-nspawn")
+	h.Run("mkdir", "-p", "/root/modern-plugins")
+	h.Run("ln", "-sf", "/plugin/packer-builder-nspawn", "/root/modern-plugins/packer-plugin-nspawn")
 	argv := append([]string{"env", "PACKER_PLUGIN_PATH=/root/modern-plugins", "CHECKPOINT_DISABLE=1", "/modern/packer"}, args...)
 	return h.packerArgv(dir, argv...)
 }
 
 func TestModernPacker(t *testing.T) {
-	scenario(t)
+	Scenario(t)
 	modernPacker(t)
-	h := bootHost(t)
+	h := BootHost(t)
 	archive := h.baseArchive()
-	h.baseContainer()
-	dir := h.project("modern", map[string]string{
+	h.BaseContainer()
+	dir := h.Project("modern", map[string]string{
 		"modern.pkr.hcl": fmt.Sprintf(`
 variable "mirror" {
   type    = string
@@ -136,7 +133,7 @@ build {
 		}
 	})
 	t.Run("base clone import", func(t *testing.T) {
-		r := h.modern(dir, "build", "-var", "mirror="+debianMirror(), "-only=*.modern-base,*.modern-clone,*.modern-import", ".")
+		r := h.modern(dir, "build", "-var", "mirror="+DebianMirror(), "-only=*.modern-base,*.modern-clone,*.modern-import", ".")
 		expectSuccess(t, r)
 		for _, name := range []string{"modern-base", "modern-clone", "modern-import"} {
 			fileContains(t, h.machine(name, "root/modern"), "modern "+name)
@@ -155,17 +152,17 @@ build {
 		// installs one works offline.
 		name := "packer-plugin-nspawn_v" + e2eVersion + "_x5.0_linux_amd64"
 		inside := "/root/rp-plugins/github.com/example/nspawn/"
-		h.run("mkdir", "-p", inside)
-		h.run("cp", "/plugin/packer-builder-nspawn", inside+name)
+		h.Run("mkdir", "-p", inside)
+		h.Run("cp", "/plugin/packer-builder-nspawn", inside+name)
 		binary, err := os.ReadFile(filepath.Join(pluginDir, "packer-builder-nspawn"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		sum := sha256.Sum256(binary)
-		if err := os.WriteFile(h.path(inside+name+"_SHA256SUM"), []byte(hex.EncodeToString(sum[:])), 0o644); err != nil {
+		if err := os.WriteFile(h.Path(inside+name+"_SHA256SUM"), []byte(hex.EncodeToString(sum[:])), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		rp := h.project("modern-rp", map[string]string{"rp.pkr.hcl": `
+		rp := h.Project("modern-rp", map[string]string{"rp.pkr.hcl": `
 packer {
   required_plugins {
     nspawn = {
@@ -188,7 +185,7 @@ build {
 		fileContains(t, h.machine("modern-rp", "root/rp"), "rp")
 	})
 	t.Run("bad config", func(t *testing.T) {
-		bad := h.project("modern-bad", map[string]string{"bad.pkr.hcl": `
+		bad := h.Project("modern-bad", map[string]string{"bad.pkr.hcl": `
 source "nspawn" "bad" {
   import = "/nonexistent.tar"
   clone  = "base"

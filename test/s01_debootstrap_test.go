@@ -13,9 +13,9 @@ import (
 const weirdName = `a b 'c' "d" $(touch pwned)`
 
 func TestDebootstrapBase(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
-	dir := h.project("deboot", map[string]string{
+	Scenario(t)
+	h := BootHost(t)
+	dir := h.Project("deboot", map[string]string{
 		"template.pkr.hcl": `
 variable "mirror" { type = string }
 source "nspawn" "deboot" {
@@ -58,14 +58,14 @@ build {
 }`,
 		weirdName: "weird content\n",
 	})
-	if err := os.MkdirAll(h.path(dir+"/tree/sub"), 0o755); err != nil {
+	if err := os.MkdirAll(h.Path(dir+"/tree/sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(h.path(dir+"/tree/sub/f"), []byte("tree file\n"), 0o644); err != nil {
+	if err := os.WriteFile(h.Path(dir+"/tree/sub/f"), []byte("tree file\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
-	r := h.packer(dir, "build", "-var", "mirror="+debianMirror(), ".")
+	r := h.packer(dir, "build", "-var", "mirror="+DebianMirror(), ".")
 	expectSuccess(t, r)
 	m := func(p string) string { return h.machine("deboot", p) }
 
@@ -81,7 +81,7 @@ build {
 	})
 	t.Run("file uploads, awkward name executes nothing", func(t *testing.T) {
 		fileContains(t, m("root/"+weirdName), "weird content")
-		for _, p := range []string{m("pwned"), m("root/pwned"), h.path("pwned"), h.path(dir + "/pwned")} {
+		for _, p := range []string{m("pwned"), m("root/pwned"), h.Path("pwned"), h.Path(dir + "/pwned")} {
 			if exists(p) {
 				t.Errorf("%s exists: a file name was run as a command", p)
 			}
@@ -92,8 +92,8 @@ build {
 		fileContains(t, m("srv/up2/sub/f"), "tree file")
 	})
 	t.Run("downloads", func(t *testing.T) {
-		fileContains(t, h.path(dir+"/os-release.txt"), "bookworm")
-		if !exists(h.path(dir + "/aptdir/sources.list")) {
+		fileContains(t, h.Path(dir+"/os-release.txt"), "bookworm")
+		if !exists(h.Path(dir + "/aptdir/sources.list")) {
 			t.Errorf("directory download lacks sources.list")
 		}
 	})

@@ -13,8 +13,8 @@ import (
 // The README's example as a user runs it: a base from debootstrap,
 // archived as base.tar.zst, then a clone of it and an import of the archive.
 func TestExampleTemplate(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
+	Scenario(t)
+	h := BootHost(t)
 	h.baseArchive()
 	if !h.hasImage("base") {
 		// The base was built in an earlier scenario's host: build it here too.
@@ -26,10 +26,10 @@ func TestExampleTemplate(t *testing.T) {
 		t.Errorf("the base lacks less, which its shell provisioner installs with apt-get")
 	}
 	fileContains(t, h.machine("base", "root/built-from.pkr.hcl"), `source "nspawn" "base"`)
-	if !exists(h.path("/root/example/base.tar.zst")) {
+	if !exists(h.Path("/root/example/base.tar.zst")) {
 		t.Fatalf("the export made no base.tar.zst")
 	}
-	checkSHA256(t, h.path("/root/example/base.tar.zst"), h.path("/root/example/base.tar.zst.sha256"))
+	checkSHA256(t, h.Path("/root/example/base.tar.zst"), h.Path("/root/example/base.tar.zst.sha256"))
 
 	r := h.packer("/root/example", "build", "-only=*.from-*", ".")
 	expectSuccess(t, r)

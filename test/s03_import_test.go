@@ -17,14 +17,14 @@ var importSources = map[string]string{
 }
 
 func TestImportFormats(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
+	Scenario(t)
+	h := BootHost(t)
 	archive := h.baseArchive()
-	h.run("mkdir", "-p", "/root/imp/tree")
-	h.run("cp", archive, "/root/imp/base.tar.zst")
-	h.run("zstd", "-q", "-d", "/root/imp/base.tar.zst", "-o", "/root/imp/base.tar")
-	h.run("tar", "--numeric-owner", "-C", "/root/imp/tree", "-xf", "/root/imp/base.tar")
-	h.run("mkfs.ext4", "-q", "-d", "/root/imp/tree", "/root/imp/base.raw", "1500M")
+	h.Run("mkdir", "-p", "/root/imp/tree")
+	h.Run("cp", archive, "/root/imp/base.tar.zst")
+	h.Run("zstd", "-q", "-d", "/root/imp/base.tar.zst", "-o", "/root/imp/base.tar")
+	h.Run("tar", "--numeric-owner", "-C", "/root/imp/tree", "-xf", "/root/imp/base.tar")
+	h.Run("mkfs.ext4", "-q", "-d", "/root/imp/tree", "/root/imp/base.raw", "1500M")
 
 	var tpl strings.Builder
 	var names []string
@@ -39,7 +39,7 @@ func TestImportFormats(t *testing.T) {
   }
 }
 `, strings.Join(names, ", "))
-	dir := h.project("imports", map[string]string{"imports.pkr.hcl": tpl.String()})
+	dir := h.Project("imports", map[string]string{"imports.pkr.hcl": tpl.String()})
 	r := h.packer(dir, "build", ".")
 	for name := range importSources {
 		t.Run(name, func(t *testing.T) {
@@ -58,9 +58,9 @@ func TestImportFormats(t *testing.T) {
 }
 
 func TestCloneOfMissingContainer(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
-	dir := h.project("clone-missing", map[string]string{"t.pkr.hcl": `
+	Scenario(t)
+	h := BootHost(t)
+	dir := h.Project("clone-missing", map[string]string{"t.pkr.hcl": `
 source "nspawn" "orphan" {
   clone = "no-such-base"
 }

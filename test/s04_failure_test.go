@@ -20,10 +20,10 @@ build {
 `
 
 func TestFailingProvisionerRemovesContainer(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
-	h.baseContainer()
-	dir := h.project("fails", map[string]string{"t.pkr.hcl": failingTemplate})
+	Scenario(t)
+	h := BootHost(t)
+	h.BaseContainer()
+	dir := h.Project("fails", map[string]string{"t.pkr.hcl": failingTemplate})
 	r := h.packer(dir, "build", ".")
 	expectFailure(t, r, "about to fail", "exit status: 3")
 	if h.hasImage("fails") || exists(h.machine("fails", "")) {

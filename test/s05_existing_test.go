@@ -8,15 +8,15 @@ import (
 )
 
 func TestExistingContainerNeedsForce(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
-	h.baseContainer()
-	h.run("machinectl", "clone", "base", "taken")
+	Scenario(t)
+	h := BootHost(t)
+	h.BaseContainer()
+	h.Run("machinectl", "clone", "base", "taken")
 	marker := h.machine("taken", "root/marker")
 	if err := os.WriteFile(marker, []byte("mine\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dir := h.project("taken", map[string]string{"t.pkr.hcl": `
+	dir := h.Project("taken", map[string]string{"t.pkr.hcl": `
 source "nspawn" "taken" {
   clone   = "base"
   timeout = "60s"

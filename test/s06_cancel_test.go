@@ -12,10 +12,10 @@ import (
 const cancelLimit = 30*time.Second + 5*time.Second
 
 func TestCancel(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
-	h.baseContainer()
-	dir := h.project("cancel", map[string]string{"t.pkr.hcl": `
+	Scenario(t)
+	h := BootHost(t)
+	h.BaseContainer()
+	dir := h.Project("cancel", map[string]string{"t.pkr.hcl": `
 variable "mirror" { type = string }
 source "nspawn" "cancel-debootstrap" {
   suite   = "bookworm"
@@ -39,7 +39,7 @@ build {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h.cancelBuild(t, dir, tc.waitFor, 5*time.Minute, cancelLimit, "-var", "mirror="+debianMirror(), "-only=nspawn."+tc.name, ".")
+			h.cancelBuild(t, dir, tc.waitFor, 5*time.Minute, cancelLimit, "-var", "mirror="+DebianMirror(), "-only=nspawn."+tc.name, ".")
 			h.leftAsFound(images, tc.name)
 		})
 	}

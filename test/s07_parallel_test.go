@@ -30,7 +30,7 @@ func parallelTemplate() string {
 
 // checkParallelBuild asserts each container got its own hostname and its
 // own machine-id while built, and that the image's machine-id is empty.
-func (h *host) checkParallelBuild(t *testing.T) {
+func (h *Host) checkParallelBuild(t *testing.T) {
 	t.Helper()
 	ids := map[string]string{}
 	for _, name := range parallelNames {
@@ -50,10 +50,10 @@ func (h *host) checkParallelBuild(t *testing.T) {
 }
 
 func TestParallelSources(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
-	h.baseContainer()
-	dir := h.project("parallel", map[string]string{"t.pkr.hcl": parallelTemplate()})
+	Scenario(t)
+	h := BootHost(t)
+	h.BaseContainer()
+	dir := h.Project("parallel", map[string]string{"t.pkr.hcl": parallelTemplate()})
 	r := h.packer(dir, "build", ".")
 	expectSuccess(t, r)
 	h.checkParallelBuild(t)

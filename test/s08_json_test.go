@@ -5,10 +5,10 @@ package e2e
 import "testing"
 
 func TestLegacyJSONTemplate(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
-	h.baseContainer()
-	dir := h.project("json", map[string]string{"legacy.json": `{
+	Scenario(t)
+	h := BootHost(t)
+	h.BaseContainer()
+	dir := h.Project("json", map[string]string{"legacy.json": `{
   "builders": [{"type": "nspawn", "name": "from-json", "clone": "base", "timeout": "60s"}],
   "provisioners": [{"type": "shell", "inline": ["echo json > /root/json"]}]
 }`})

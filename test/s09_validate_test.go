@@ -9,8 +9,8 @@ import (
 )
 
 func TestValidateRejectsBadInput(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
+	Scenario(t)
+	h := BootHost(t)
 	cases := []struct {
 		name, body, want string
 	}{
@@ -31,7 +31,7 @@ func TestValidateRejectsBadInput(t *testing.T) {
 	}
 	files["bad-name.json"] = `{"builders": [{"type": "nspawn", "name": "a/b"}]}`
 	files["unknown-key.json"] = `{"builders": [{"type": "nspawn", "name": "ok", "colour": "blue"}]}`
-	dir := h.project("validate", files)
+	dir := h.Project("validate", files)
 	before := h.images()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,21 +18,21 @@ const faultCancelLimit = 10*time.Second + 5*time.Second
 // The promise under faults: a build either makes its container or leaves
 // the host as it found it, and never leaves a machine running.
 func TestFaults(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
+	Scenario(t)
+	h := BootHost(t)
 	archive := h.baseArchive()
-	h.baseContainer()
+	h.BaseContainer()
 
 	// An image whose boot never finishes: a start-up job that hangs.
-	h.run("machinectl", "clone", "base", "hangs-base")
+	h.Run("machinectl", "clone", "base", "hangs-base")
 	writeUnit(t, h.machine("hangs-base", ""), "hang.service", "[Unit]\nDescription=hangs boot\n[Service]\nType=oneshot\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n")
 	// An image without systemd.
-	h.run("machinectl", "clone", "base", "nosystemd-base")
+	h.Run("machinectl", "clone", "base", "nosystemd-base")
 	if err := os.Remove(h.machine("nosystemd-base", "usr/lib/systemd/systemd")); err != nil {
 		t.Fatal(err)
 	}
 
-	dir := h.project("faults", map[string]string{"faults.pkr.hcl": `
+	dir := h.Project("faults", map[string]string{"faults.pkr.hcl": `
 source "nspawn" "hangs" {
   clone   = "hangs-base"
   timeout = "10s"
@@ -85,7 +85,7 @@ build {
 			t.Errorf("no terminate warning in:\n%s", lastLines(r.out, 15))
 		}
 		h.noMachinesRunning()
-		h.run("machinectl", "remove", "stubborn")
+		h.Run("machinectl", "remove", "stubborn")
 	})
 	// Ctrl-C at each remaining step: import, clone, the boot wait, shutdown.
 	for _, tc := range []struct{ name, only, waitFor string }{
@@ -109,7 +109,7 @@ build {
 	t.Run("machined restarted mid-build", func(t *testing.T) {
 		p := h.startPacker(dir, "build", "-only=*.long", ".")
 		p.waitFor(t, "provisioning now", time.Minute)
-		h.run("systemctl", "restart", "systemd-machined")
+		h.Run("systemctl", "restart", "systemd-machined")
 		time.Sleep(2 * time.Second)
 		p.interrupt(t, faultCancelLimit)
 		h.leftAsFound(images, "long")
@@ -119,14 +119,14 @@ build {
 // leftAsFound checks that a failed or cancelled build left the host as it
 // found it: the same images, nothing of name on disk, nothing running,
 // none of the tools it runs still running.
-func (h *host) leftAsFound(images []string, name string) {
+func (h *Host) leftAsFound(images []string, name string) {
 	h.t.Helper()
 	if now := h.images(); strings.Join(now, " ") != strings.Join(images, " ") {
 		h.t.Errorf("images changed: %v -> %v", images, now)
 	}
 	var leftovers []string
 	for _, pattern := range []string{name, name + ".raw", ".#" + name + "*"} {
-		found, _ := filepath.Glob(h.path("/var/lib/machines/" + pattern))
+		found, _ := filepath.Glob(h.Path("/var/lib/machines/" + pattern))
 		leftovers = append(leftovers, found...)
 	}
 	if len(leftovers) > 0 {
@@ -138,14 +138,14 @@ func (h *host) leftAsFound(images []string, name string) {
 
 // noToolsRunning fails the test if a tool the plugin runs, or the plugin,
 // is still running.
-func (h *host) noToolsRunning() {
+func (h *Host) noToolsRunning() {
 	h.t.Helper()
 	// The plugin's name is longer than the 15 characters pgrep -x sees.
 	patterns := [][]string{{"-x", "debootstrap"}, {"-x", "systemd-run"}, {"-x", "machinectl"},
 		{"-x", "zstd"}, {"-x", "packer"}, {"-f", "packer-(builder|plugin)-nspawn"}}
 	for _, p := range patterns {
 		// Zombies have exited; only a process that can still run counts.
-		out, err := h.cmd(h.t.Context(), "pgrep", "-a", "--runstates", "D,R,S,T,t", p[0], p[1]).Output()
+		out, err := h.Cmd(h.t.Context(), "pgrep", "-a", "--runstates", "D,R,S,T,t", p[0], p[1]).Output()
 		var exitErr *exec.ExitError
 		switch {
 		case err == nil:

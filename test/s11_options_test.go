@@ -16,11 +16,11 @@ import (
 // The seed options not covered elsewhere, end to end: machines_dir and
 // cache_dir of one's own, import from a URL with each verify mode.
 func TestOwnDirectories(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
-	h.run("mkdir", "-p", "/srv/machines", "/srv/apt-cache", "/srv/small")
-	h.run("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", "/srv/small")
-	dir := h.project("dirs", map[string]string{"dirs.pkr.hcl": `
+	Scenario(t)
+	h := BootHost(t)
+	h.Run("mkdir", "-p", "/srv/machines", "/srv/apt-cache", "/srv/small")
+	h.Run("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", "/srv/small")
+	dir := h.Project("dirs", map[string]string{"dirs.pkr.hcl": `
 variable "mirror" { type = string }
 source "nspawn" "own-dirs" {
   suite        = "bookworm"
@@ -43,22 +43,22 @@ build {
 }
 `})
 	t.Run("machines_dir and cache_dir", func(t *testing.T) {
-		r := h.packer(dir, "build", "-var", "mirror="+debianMirror(), "-only=*.own-dirs", ".")
+		r := h.packer(dir, "build", "-var", "mirror="+DebianMirror(), "-only=*.own-dirs", ".")
 		expectSuccess(t, r)
-		fileContains(t, h.path("/srv/machines/own-dirs/root/me"), "own-dirs")
-		if exists(h.path("/run/machines/own-dirs")) {
+		fileContains(t, h.Path("/srv/machines/own-dirs/root/me"), "own-dirs")
+		if exists(h.Path("/run/machines/own-dirs")) {
 			t.Errorf("the build left its /run/machines link")
 		}
 		// cache_dir started empty: debootstrap keeps what it downloads there.
-		if debs, _ := filepath.Glob(h.path("/srv/apt-cache/systemd-resolved_*.deb")); len(debs) == 0 {
+		if debs, _ := filepath.Glob(h.Path("/srv/apt-cache/systemd-resolved_*.deb")); len(debs) == 0 {
 			t.Errorf("debootstrap kept nothing in cache_dir")
 		}
 		h.noMachinesRunning()
 	})
 	t.Run("machines_dir runs out of space", func(t *testing.T) {
-		r := h.packer(dir, "build", "-var", "mirror="+debianMirror(), "-only=*.disk-full", ".")
+		r := h.packer(dir, "build", "-var", "mirror="+DebianMirror(), "-only=*.disk-full", ".")
 		expectFailure(t, r, "debootstrap of suite \"bookworm\"")
-		if entries, _ := os.ReadDir(h.path("/srv/small")); len(entries) > 0 {
+		if entries, _ := os.ReadDir(h.Path("/srv/small")); len(entries) > 0 {
 			t.Errorf("the failed build left %v in /srv/small", entries)
 		}
 		h.noMachinesRunning()
@@ -67,8 +67,8 @@ build {
 }
 
 func TestImportFromURL(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
+	Scenario(t)
+	h := BootHost(t)
 	h.baseArchive()
 	// Debian 12's importd reads gzip, xz and bzip2 but not zstd.
 	archive := filepath.Join(t.TempDir(), "base.tar.gz")
@@ -100,7 +100,7 @@ func TestImportFromURL(t *testing.T) {
 	t.Cleanup(func() { server.Close() })
 	base := "http://" + listener.Addr().String()
 
-	dir := h.project("url", map[string]string{"url.pkr.hcl": `
+	dir := h.Project("url", map[string]string{"url.pkr.hcl": `
 source "nspawn" "from-url" {
   import        = "` + base + `/a/base.tar.gz"
   import_verify = "no"
@@ -127,7 +127,7 @@ build {
 			r := h.packer(dir, "build", "-only=*."+name, ".")
 			expectSuccess(t, r)
 			fileContains(t, h.machine(name, "root/me"), name)
-			h.run("machinectl", "remove", name)
+			h.Run("machinectl", "remove", name)
 		})
 	}
 	t.Run("unreachable URL", func(t *testing.T) {

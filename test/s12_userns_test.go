@@ -11,16 +11,16 @@ import (
 // Builds work with private user namespaces (machinectl start's default)
 // and without (a settings file turns them off).
 func TestUserNamespaces(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
-	h.baseContainer()
-	if err := os.MkdirAll(h.path("/etc/systemd/nspawn"), 0o755); err != nil {
+	Scenario(t)
+	h := BootHost(t)
+	h.BaseContainer()
+	if err := os.MkdirAll(h.Path("/etc/systemd/nspawn"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(h.path("/etc/systemd/nspawn/userns-off.nspawn"), []byte("[Exec]\nPrivateUsers=no\n"), 0o644); err != nil {
+	if err := os.WriteFile(h.Path("/etc/systemd/nspawn/userns-off.nspawn"), []byte("[Exec]\nPrivateUsers=no\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dir := h.project("userns", map[string]string{"t.pkr.hcl": `
+	dir := h.Project("userns", map[string]string{"t.pkr.hcl": `
 source "nspawn" "userns-on" {
   clone   = "base"
   timeout = "60s"

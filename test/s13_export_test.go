@@ -12,9 +12,9 @@ var exportSuffixes = []string{".tar", ".tar.gz", ".tar.xz", ".tar.zst", ".raw"}
 
 // Export every format, then import each back and find the provisioned file.
 func TestExportFormats(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
-	h.baseContainer()
+	Scenario(t)
+	h := BootHost(t)
+	h.BaseContainer()
 	var exports, sources, refs []string
 	for i, suffix := range exportSuffixes {
 		exports = append(exports, fmt.Sprintf("%q", "exp"+suffix))
@@ -22,7 +22,7 @@ func TestExportFormats(t *testing.T) {
 		sources = append(sources, fmt.Sprintf("source \"nspawn\" %q {\n  import  = %q\n  timeout = \"60s\"\n}\n", name, "exp"+suffix))
 		refs = append(refs, fmt.Sprintf("%q", "source.nspawn."+name))
 	}
-	dir := h.project("export", map[string]string{"export.pkr.hcl": fmt.Sprintf(`
+	dir := h.Project("export", map[string]string{"export.pkr.hcl": fmt.Sprintf(`
 source "nspawn" "exp" {
   clone            = "base"
   timeout          = "60s"
@@ -53,7 +53,7 @@ build {
 		t.Errorf("keep_container = false kept the container")
 	}
 	for _, suffix := range exportSuffixes {
-		checkSHA256(t, h.path(dir+"/exp"+suffix), h.path(dir+"/exports.sha256"))
+		checkSHA256(t, h.Path(dir+"/exp"+suffix), h.Path(dir+"/exports.sha256"))
 	}
 	h.noMachinesRunning()
 

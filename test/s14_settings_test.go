@@ -11,19 +11,19 @@ import (
 
 // Build-time nspawn settings and provisioning as a user.
 func TestSettingsAndExecUser(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
-	h.baseContainer()
-	h.run("mkdir", "-p", "/srv/rw", "/srv/ro", "/etc/systemd/nspawn")
-	if err := os.WriteFile(h.path("/srv/ro/in"), []byte("read only\n"), 0o644); err != nil {
+	Scenario(t)
+	h := BootHost(t)
+	h.BaseContainer()
+	h.Run("mkdir", "-p", "/srv/rw", "/srv/ro", "/etc/systemd/nspawn")
+	if err := os.WriteFile(h.Path("/srv/ro/in"), []byte("read only\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	const users = "[Exec]\n# the user's own settings\n"
-	settingsFile := h.path("/etc/systemd/nspawn/settings.nspawn")
+	settingsFile := h.Path("/etc/systemd/nspawn/settings.nspawn")
 	if err := os.WriteFile(settingsFile, []byte(users), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dir := h.project("settings", map[string]string{"t.pkr.hcl": `
+	dir := h.Project("settings", map[string]string{"t.pkr.hcl": `
 source "nspawn" "settings" {
   clone         = "base"
   timeout       = "60s"
@@ -89,8 +89,8 @@ build {
 	})
 	t.Run("binds", func(t *testing.T) {
 		fileContains(t, h.machine("settings", "root/ro-copy"), "read only")
-		fileContains(t, h.path("/srv/rw/out"), "written")
-		if exists(h.path("/srv/ro/x")) {
+		fileContains(t, h.Path("/srv/rw/out"), "written")
+		if exists(h.Path("/srv/ro/x")) {
 			t.Errorf("bind_ro was writable")
 		}
 	})
@@ -114,12 +114,12 @@ build {
 		if got := readFile(t, settingsFile); got != users {
 			t.Errorf("settings.nspawn holds %q after the build", got)
 		}
-		if exists(h.path("/etc/systemd/nspawn/as-user.nspawn")) {
+		if exists(h.Path("/etc/systemd/nspawn/as-user.nspawn")) {
 			t.Errorf("the build's settings file for as-user is still there")
 		}
 	})
 	t.Run("keep_settings", func(t *testing.T) {
-		fileContains(t, h.path("/etc/systemd/nspawn/kept-settings.nspawn"), "VirtualEthernet=no")
+		fileContains(t, h.Path("/etc/systemd/nspawn/kept-settings.nspawn"), "VirtualEthernet=no")
 	})
 	t.Run("exec_user", func(t *testing.T) {
 		fileContains(t, h.machine("as-user", "var/tmp/whoami"), "nobody")

@@ -7,10 +7,10 @@ import "testing"
 // Packer's ansible provisioner talks to the container through its SSH
 // adapter, which runs commands and moves files with our communicator.
 func TestAnsibleProvisioner(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
-	h.baseContainer()
-	dir := h.project("ansible", map[string]string{
+	Scenario(t)
+	h := BootHost(t)
+	h.BaseContainer()
+	dir := h.Project("ansible", map[string]string{
 		"t.pkr.hcl": `
 source "nspawn" "ansible" {
   clone   = "base"

@@ -15,10 +15,10 @@ const soakRounds = 20
 // round: machines, images, mounts, units, processes. The first round sets
 // the baseline, since it adds the four images and their unit instances.
 func TestSoak(t *testing.T) {
-	scenario(t)
-	h := bootHost(t)
-	h.baseContainer()
-	dir := h.project("soak", map[string]string{"t.pkr.hcl": parallelTemplate()})
+	Scenario(t)
+	h := BootHost(t)
+	h.BaseContainer()
+	dir := h.Project("soak", map[string]string{"t.pkr.hcl": parallelTemplate()})
 	var baseline map[string]int
 	failures, leaks := 0, 0
 	for round := 1; round <= soakRounds; round++ {
@@ -48,10 +48,10 @@ func TestSoak(t *testing.T) {
 }
 
 // counts are the host resources a build could leak.
-func (h *host) counts() map[string]int {
+func (h *Host) counts() map[string]int {
 	h.t.Helper()
 	count := func(argv ...string) int {
-		n, err := strconv.Atoi(strings.TrimSpace(h.run("sh", "-c", strings.Join(argv, " ")+" | wc -l")))
+		n, err := strconv.Atoi(strings.TrimSpace(h.Run("sh", "-c", strings.Join(argv, " ")+" | wc -l")))
 		if err != nil {
 			h.t.Fatal(err)
 		}

@@ -29,15 +29,15 @@ func exampleTemplate(t *testing.T) string {
 }
 
 // buildExampleBase runs the example's base build in h, as the README says.
-func (h *host) buildExampleBase() (string, result) {
-	dir := h.project("example", map[string]string{"nspawn.pkr.hcl": exampleTemplate(h.t)})
-	r := h.packer(dir, "build", "-var", "mirror="+debianMirror(), "-only=*.base", ".")
+func (h *Host) buildExampleBase() (string, result) {
+	dir := h.Project("example", map[string]string{"nspawn.pkr.hcl": exampleTemplate(h.t)})
+	r := h.packer(dir, "build", "-var", "mirror="+DebianMirror(), "-only=*.base", ".")
 	return dir, r
 }
 
 // baseArchive is the path of base.tar.zst inside any host, made on first
 // use by building the example's base in h.
-func (h *host) baseArchive() string {
+func (h *Host) baseArchive() string {
 	h.t.Helper()
 	baseOnce.Do(func() {
 		if exists(filepath.Join(sharedDir, "base.tar.zst")) {
@@ -48,7 +48,7 @@ func (h *host) baseArchive() string {
 			baseErr = "building the example base failed:\n" + lastLines(r.out, 40)
 			return
 		}
-		h.run("cp", dir+"/base.tar.zst", "/shared/base.tar.zst")
+		h.Run("cp", dir+"/base.tar.zst", "/shared/base.tar.zst")
 	})
 	if baseErr != "" {
 		h.t.Fatal(baseErr)
@@ -56,11 +56,11 @@ func (h *host) baseArchive() string {
 	return "/shared/base.tar.zst"
 }
 
-// baseContainer makes sure the host has the "base" container.
-func (h *host) baseContainer() {
+// BaseContainer makes sure the host has the "base" container.
+func (h *Host) BaseContainer() {
 	h.t.Helper()
 	archive := h.baseArchive()
 	if !h.hasImage("base") {
-		h.run("sh", "-c", "zstd -dc "+archive+" | machinectl import-tar - base")
+		h.Run("sh", "-c", "zstd -dc "+archive+" | machinectl import-tar - base")
 	}
 }

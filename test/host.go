@@ -23,7 +23,7 @@ import (
 // containers run inside it, so the tests need no systemd on the machine.
 var hostPackages = []string{
 	"systemd", "systemd-sysv", "dbus", "systemd-container", "debootstrap",
-	"packer", "zstd", "ca-certificates", "tar", "e2fsprogs",
+	"packer", "zstd", "ca-certificates", "tar", "e2fsprogs", "mmdebstrap",
 	// pgrep, for the checks that no tool is left running.
 	"procps",
 }
@@ -47,16 +47,21 @@ ExecStart=
 ExecStart=systemd-nspawn --quiet --keep-unit --boot --link-journal=try-guest -U --settings=override --resolv-conf=replace-host --machine=%i
 `
 
+// modernVersion is the Packer >= 1.7 the tests also run; hosts see
+// modernDir, where it is built, as /modern.
+const modernVersion = "1.9.4"
+
 var (
 	cacheDir    = "/var/cache/packer-builder-nspawn-e2e"
+	modernDir   = filepath.Join(cacheDir, "packer-"+modernVersion)
 	aptCacheDir = filepath.Join(cacheDir, "apt")
 	hostOnce    sync.Once
 	hostTar     string
 	hostTarErr  error
 )
 
-// host is one booted throwaway systemd host.
-type host struct {
+// Host is one booted throwaway systemd host.
+type Host struct {
 	t      *testing.T
 	dir    string // its root directory, seen from outside
 	nspawn *exec.Cmd
@@ -92,7 +97,7 @@ func buildHostTarball(out string) error {
 	defer os.RemoveAll(dir)
 	tree := filepath.Join(dir, "tree")
 	argv := []string{"debootstrap", "--variant=minbase", "--include=" + strings.Join(hostPackages, ","),
-		"--cache-dir=" + mustMkdir(aptCacheDir), "bookworm", tree, debianMirror()}
+		"--cache-dir=" + mustMkdir(aptCacheDir), "bookworm", tree, DebianMirror()}
 	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
 		return fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, lastLines(string(out), 20))
 	}
@@ -126,8 +131,8 @@ func buildHostTarball(out string) error {
 	return os.Rename(tmp, out)
 }
 
-// debianMirror reads the Debian mirror from this machine's apt sources.
-func debianMirror() string {
+// DebianMirror reads the Debian mirror from this machine's apt sources.
+func DebianMirror() string {
 	if b, err := os.ReadFile("/etc/apt/sources.list.d/debian.sources"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if f := strings.Fields(line); len(f) >= 2 && f[0] == "URIs:" {
@@ -161,12 +166,12 @@ const spareLoopDevices = 16
 // running hosts, so an interrupt of the test run can stop them.
 var (
 	hostsMu sync.Mutex
-	hosts   = map[*host]bool{}
+	hosts   = map[*Host]bool{}
 )
 
-// bootHost boots a fresh host from the cached tree; t.Cleanup stops and
+// BootHost boots a fresh host from the cached tree; t.Cleanup stops and
 // removes it, whatever the test's outcome.
-func bootHost(t *testing.T) *host {
+func BootHost(t *testing.T) *Host {
 	t.Helper()
 	tarball := hostTarball(t)
 	dir, err := os.MkdirTemp("/var/tmp", "nspawn-e2e-")
@@ -177,7 +182,7 @@ func bootHost(t *testing.T) *host {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	h := &host{t: t, dir: dir}
+	h := &Host{t: t, dir: dir}
 	t.Cleanup(h.stop)
 	// Known from the start, so an interrupt removes even a half-unpacked one.
 	hostsMu.Lock()
@@ -228,7 +233,7 @@ func bootHost(t *testing.T) *host {
 }
 
 // waitBooted finds the host's PID 1 and waits until its systemd is up.
-func (h *host) waitBooted(timeout time.Duration) error {
+func (h *Host) waitBooted(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	pid := h.nspawn.Process.Pid
 	for h.leader == 0 {
@@ -245,7 +250,7 @@ func (h *host) waitBooted(timeout time.Duration) error {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	for {
-		out, _ := h.cmd(ctx, "systemctl", "is-system-running", "--wait").CombinedOutput()
+		out, _ := h.Cmd(ctx, "systemctl", "is-system-running", "--wait").CombinedOutput()
 		state := strings.TrimSpace(string(out))
 		if state == "running" || state == "degraded" {
 			return nil
@@ -259,7 +264,7 @@ func (h *host) waitBooted(timeout time.Duration) error {
 
 // stop powers the host off by signalling only the nspawn it started,
 // and removes its tree.
-func (h *host) stop() {
+func (h *Host) stop() {
 	hostsMu.Lock()
 	delete(hosts, h)
 	hostsMu.Unlock()
@@ -267,7 +272,7 @@ func (h *host) stop() {
 		// importd keeps hidden, immutable copies of pulled images.
 		if h.leader != 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			_ = h.cmd(ctx, "machinectl", "clean").Run()
+			_ = h.Cmd(ctx, "machinectl", "clean").Run()
 			cancel()
 		}
 		_ = h.nspawn.Process.Signal(syscall.SIGTERM)
@@ -292,7 +297,7 @@ func (h *host) stop() {
 // stopAllHosts is for an interrupted run.
 func stopAllHosts() {
 	hostsMu.Lock()
-	list := make([]*host, 0, len(hosts))
+	list := make([]*Host, 0, len(hosts))
 	for h := range hosts {
 		list = append(list, h)
 	}
@@ -302,12 +307,12 @@ func stopAllHosts() {
 	}
 }
 
-// cmd prepares argv to run inside the host, in /root.
-func (h *host) cmd(ctx context.Context, argv ...string) *exec.Cmd {
-	return h.cmdIn(ctx, "/root", argv...)
+// Cmd prepares argv to run inside the host, in /root.
+func (h *Host) Cmd(ctx context.Context, argv ...string) *exec.Cmd {
+	return h.CmdIn(ctx, "/root", argv...)
 }
 
-func (h *host) cmdIn(ctx context.Context, dir string, argv ...string) *exec.Cmd {
+func (h *Host) CmdIn(ctx context.Context, dir string, argv ...string) *exec.Cmd {
 	full := append([]string{"-t", strconv.Itoa(h.leader), "-a", "--wdns=" + dir, "--",
 		"env", "-i", "HOME=/root", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"}, argv...)
 	cmd := exec.CommandContext(ctx, "nsenter", full...)
@@ -315,24 +320,24 @@ func (h *host) cmdIn(ctx context.Context, dir string, argv ...string) *exec.Cmd 
 	return cmd
 }
 
-// run runs argv inside the host and returns its combined output; a failure
+// Run runs argv inside the host and returns its combined output; a failure
 // fails the test.
-func (h *host) run(argv ...string) string {
+func (h *Host) Run(argv ...string) string {
 	h.t.Helper()
-	out, err := h.cmd(context.Background(), argv...).CombinedOutput()
+	out, err := h.Cmd(context.Background(), argv...).CombinedOutput()
 	if err != nil {
 		h.t.Fatalf("in host: %s: %v\n%s", strings.Join(argv, " "), err, out)
 	}
 	return string(out)
 }
 
-// path is where a path inside the host is, seen from outside.
-func (h *host) path(inside string) string {
+// Path is where a path inside the host is, seen from outside.
+func (h *Host) Path(inside string) string {
 	return filepath.Join(h.dir, inside)
 }
 
 // machine is where a nested container's file is, seen from outside.
-func (h *host) machine(name, inside string) string {
+func (h *Host) machine(name, inside string) string {
 	return filepath.Join(h.dir, "var/lib/machines", name, inside)
 }
 

@@ -26,12 +26,12 @@ type result struct {
 
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
-// project makes /root/NAME in the host with the given files and the plugin
+// Project makes /root/NAME in the host with the given files and the plugin
 // symlinked beside them, as a Debian user sets it up.
-func (h *host) project(name string, files map[string]string) string {
+func (h *Host) Project(name string, files map[string]string) string {
 	h.t.Helper()
 	inside := "/root/" + name
-	dir := h.path(inside)
+	dir := h.Path(inside)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		h.t.Fatal(err)
 	}
@@ -48,18 +48,19 @@ func (h *host) project(name string, files map[string]string) string {
 
 // packer runs Debian's packer ARGS in the project directory dir and waits
 // for it.
-func (h *host) packer(dir string, args ...string) result {
+func (h *Host) packer(dir string, args ...string) result {
 	h.t.Helper()
 	return h.packerArgv(dir, append([]string{"packer"}, args...)...)
 }
 
 // packerArgv runs a packer command line in dir and waits for it.
-func (h *host) packerArgv(dir string, argv ...string) result {
+func (h *Host) packerArgv(dir string, argv ...string) result {
 	h.t.Helper()
 	args := argv[1:]
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	cmd := h.cmdIn(ctx, dir, argv...)
+	cmd := h.CmdIn(ctx, dir, argv...)
+	cmd.ExtraFiles = strayFiles
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
@@ -76,6 +77,20 @@ func (h *host) packerArgv(dir string, argv ...string) result {
 	return r
 }
 
+// strayFiles leave descriptors 3 to 10 open in packer, as shells and CI
+// runners can; the plugin must keep them from the tools it runs.
+var strayFiles = func() []*os.File {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		panic(err)
+	}
+	files := make([]*os.File, 8)
+	for i := range files {
+		files[i] = null
+	}
+	return files
+}()
+
 // running is a packer started in the background.
 type running struct {
 	cmd  *exec.Cmd
@@ -85,9 +100,10 @@ type running struct {
 
 // startPacker starts packer in its own session, as a terminal would run
 // it, so an interrupt can go to its whole process group like a Ctrl-C.
-func (h *host) startPacker(dir string, args ...string) *running {
+func (h *Host) startPacker(dir string, args ...string) *running {
 	h.t.Helper()
-	cmd := h.cmdIn(context.Background(), dir, append([]string{"packer"}, args...)...)
+	cmd := h.CmdIn(context.Background(), dir, append([]string{"packer"}, args...)...)
+	cmd.ExtraFiles = strayFiles
 	r := &running{cmd: cmd, out: new(syncBuffer), done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = r.out, r.out
 	if err := cmd.Start(); err != nil {
@@ -109,7 +125,7 @@ func (h *host) startPacker(dir string, args ...string) *running {
 // cancelBuild starts packer build ARGS in dir, waits (at most wait) for
 // waitFor in its output, then presses Ctrl-C and fails the test unless
 // packer exits within limit.
-func (h *host) cancelBuild(t *testing.T, dir, waitFor string, wait, limit time.Duration, args ...string) {
+func (h *Host) cancelBuild(t *testing.T, dir, waitFor string, wait, limit time.Duration, args ...string) {
 	t.Helper()
 	p := h.startPacker(dir, append([]string{"build"}, args...)...)
 	p.waitFor(t, waitFor, wait)
@@ -207,18 +223,18 @@ func expectFailure(t *testing.T, r result, want ...string) {
 }
 
 // noMachinesRunning fails the test if anything runs in the host's machined.
-func (h *host) noMachinesRunning() {
+func (h *Host) noMachinesRunning() {
 	h.t.Helper()
-	if out := h.run("machinectl", "list", "--no-legend"); strings.TrimSpace(out) != "" {
+	if out := h.Run("machinectl", "list", "--no-legend"); strings.TrimSpace(out) != "" {
 		h.t.Errorf("machines left running:\n%s", out)
 	}
 }
 
 // images lists the host's machine images.
-func (h *host) images() []string {
+func (h *Host) images() []string {
 	h.t.Helper()
 	var names []string
-	for _, line := range strings.Split(h.run("machinectl", "list-images", "--no-legend"), "\n") {
+	for _, line := range strings.Split(h.Run("machinectl", "list-images", "--no-legend"), "\n") {
 		if f := strings.Fields(line); len(f) > 0 {
 			names = append(names, f[0])
 		}
@@ -226,7 +242,7 @@ func (h *host) images() []string {
 	return names
 }
 
-func (h *host) hasImage(name string) bool {
+func (h *Host) hasImage(name string) bool {
 	for _, n := range h.images() {
 		if n == name {
 			return true

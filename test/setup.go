@@ -1,0 +1,146 @@
+//go:build e2e
+
+// Package e2e proves the plugin with real Debian packer, real debootstrap
+// and real containers, inside throwaway systemd hosts.
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// e2eVersion is the plugin version the tests build: a release version, as
+// Packer's required_plugins wants.
+const e2eVersion = "0.1.0"
+
+var (
+	outDir    string // test/out: logs, the plugin binary, shared images
+	pluginDir string
+	sharedDir string
+)
+
+// outcome is one scenario's result, for the closing table.
+type outcome struct {
+	name   string
+	status string
+	took   time.Duration
+}
+
+var (
+	outcomesMu sync.Mutex
+	outcomes   []outcome
+)
+
+// Scenario registers t for the closing table.
+func Scenario(t *testing.T) {
+	start := time.Now()
+	t.Cleanup(func() {
+		status := "PASS"
+		switch {
+		case t.Failed():
+			status = "FAIL"
+		case t.Skipped():
+			status = "SKIP"
+		}
+		outcomesMu.Lock()
+		outcomes = append(outcomes, outcome{t.Name(), status, time.Since(start)})
+		outcomesMu.Unlock()
+	})
+}
+
+// Main runs a test binary's tests, scenarios or benchmarks, in throwaway
+// hosts: it checks the prerequisites, builds the plugin, stops the hosts
+// on an interrupt and prints the closing table.
+func Main(m *testing.M) {
+	wd, _ := os.Getwd()
+	outDir = filepath.Join(wd, "out")
+	pluginDir = filepath.Join(outDir, "bin")
+	sharedDir = filepath.Join(outDir, "shared")
+	for _, d := range []string{outDir, pluginDir, sharedDir} {
+		mustMkdir(d)
+	}
+	// Each run's transcripts start afresh.
+	logs, _ := filepath.Glob(filepath.Join(outDir, "*.log"))
+	for _, l := range logs {
+		os.Remove(l)
+	}
+	if err := prerequisites(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: FAIL:", err)
+		fmt.Println("0 passed, 1 failed")
+		os.Exit(1)
+	}
+	build := exec.Command("go", "build", "-ldflags", "-X main.version="+e2eVersion,
+		"-o", filepath.Join(pluginDir, "packer-builder-nspawn"), "..")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: FAIL: building the plugin: %v\n%s", err, out)
+		fmt.Println("0 passed, 1 failed")
+		os.Exit(1)
+	}
+
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-signals
+		fmt.Fprintln(os.Stderr, "e2e: interrupted; stopping the throwaway hosts")
+		stopAllHosts()
+		os.Exit(130)
+	}()
+
+	code := m.Run()
+	passed, failed, skipped := summary()
+	line := fmt.Sprintf("%d passed, %d failed", passed, failed)
+	if skipped > 0 {
+		line += fmt.Sprintf(", %d skipped", skipped)
+	}
+	fmt.Println(line)
+	if failed > 0 || skipped > 0 {
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// prerequisites are a failure, never a skip: a run without them proves
+// nothing.
+func prerequisites() error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("the end-to-end tests need root (they boot containers)")
+	}
+	for _, tool := range []string{"systemd-nspawn", "debootstrap", "zstd", "tar", "nsenter", "mkfs.ext4"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s not found: apt-get install systemd-container debootstrap zstd e2fsprogs", tool)
+		}
+	}
+	return nil
+}
+
+// summary prints the per-scenario timing table and counts the outcomes.
+func summary() (passed, failed, skipped int) {
+	outcomesMu.Lock()
+	defer outcomesMu.Unlock()
+	sort.SliceStable(outcomes, func(i, j int) bool { return outcomes[i].name < outcomes[j].name })
+	fmt.Println("\nscenario                                              result  seconds")
+	var total time.Duration
+	for _, o := range outcomes {
+		fmt.Printf("%-53s %-6s %8.1f\n", o.name, o.status, o.took.Seconds())
+		total += o.took
+		switch o.status {
+		case "PASS":
+			passed++
+		case "FAIL":
+			failed++
+		default:
+			skipped++
+		}
+	}
+	fmt.Printf("%-53s %-6s %8.1f\n\n", "total", "", total.Seconds())
+	return
+}
