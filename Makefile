@@ -3,7 +3,7 @@
 
 GO          ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-HOST_PKGS   := packer debootstrap systemd-container zstd e2fsprogs
+HOST_PKGS   := packer debootstrap mmdebstrap systemd-container zstd e2fsprogs
 PLUGIN      := packer-builder-nspawn
 # Debian's packer 1.6.6 loads packer-builder-*, Packer >= 1.7 packer-plugin-*;
 # one binary under both names serves both.

@@ -88,6 +88,8 @@ func (b *Builder) steps() []multistep.Step {
 		create = &stepImport{}
 	case b.config.Clone != "":
 		create = &stepClone{}
+	case b.config.CacheBase:
+		create = &stepCachedBase{install: create}
 	}
 	return []multistep.Step{
 		&stepPrepare{},

@@ -47,12 +47,16 @@ func (tb *testBuild) run(ctx context.Context) (packersdk.Artifact, error) {
 func makeTree(t *testing.T, dir string) {
 	t.Helper()
 	for path, body := range map[string]string{
-		"etc/shadow":                    "root:*:19000:0:99999:7:::\n",
-		"etc/hostname":                  "buildhost\n",
-		"usr/share/doc/bash/copyright":  "c",
-		"usr/share/doc/bash/README.gz":  "r",
-		"usr/share/man/man1/bash.1.gz":  "m",
-		"usr/share/info/coreutils.info": "i",
+		"etc/shadow":                                "root:*:19000:0:99999:7:::\n",
+		"etc/hostname":                              "buildhost\n",
+		"usr/share/doc/bash/copyright":              "c",
+		"usr/share/doc/bash/README.gz":              "r",
+		"usr/share/man/man1/bash.1.gz":              "m",
+		"usr/share/info/coreutils.info":             "i",
+		"etc/machine-id":                            "0123456789abcdef0123456789abcdef\n",
+		"var/lib/dbus/machine-id":                   "0123456789abcdef0123456789abcdef\n",
+		"var/cache/apt/archives/bash_5.2_amd64.deb": "d",
+		"var/cache/apt/archives/lock":               "",
 	} {
 		p := filepath.Join(dir, path)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -182,8 +186,8 @@ type treeMaker struct {
 	from string
 }
 
-func (m *treeMaker) Debootstrap(ctx context.Context, opts debootstrapOptions) error {
-	if err := m.fakeMachine.Debootstrap(ctx, opts); err != nil {
+func (m *treeMaker) Bootstrap(ctx context.Context, opts bootstrapOptions) error {
+	if err := m.fakeMachine.Bootstrap(ctx, opts); err != nil {
 		return err
 	}
 	return os.Rename(m.from, opts.Target)

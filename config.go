@@ -29,13 +29,28 @@ type Config struct {
 	// Default: none passed, so debootstrap uses its own default for the
 	// suite.
 	Mirror string `mapstructure:"mirror"`
-	// The debootstrap variant: `minbase`, `buildd` or `fakechroot`.
-	// Default: none passed.
+	// The debootstrap variant: `minbase`, `buildd` or `fakechroot`
+	// (`fakechroot` with debootstrap only). Default: none passed.
 	Variant string `mapstructure:"variant"`
 	// Where debootstrap keeps downloaded packages, so later builds skip the
 	// download; an existing directory. Parallel builds take turns on it
 	// (apt's own lock). Default `/var/cache/apt/archives`.
 	CacheDir string `mapstructure:"cache_dir"`
+	// The tool that installs the tree: `debootstrap` or `mmdebstrap`
+	// (faster: apt resolves and installs in one go; `apt-get install
+	// mmdebstrap`). Both give the same image: the same packages, merged
+	// `/usr` as debootstrap does it, the same settings. Default
+	// `debootstrap`.
+	Bootstrapper string `mapstructure:"bootstrapper"`
+	// `true` keeps the freshly installed tree, before any provisioning, as
+	// a hidden read-only image in `/var/lib/machines` named
+	// `.nspawn-base-SUITE-HASH` (one per suite, variant, mirror,
+	// bootstrapper and package set), and later builds that ask for the
+	// same base clone it instead of installing again (a snapshot on
+	// btrfs). `machinectl list-images --all` shows these images;
+	// `machinectl remove NAME` deletes one, `machinectl clean` every
+	// hidden image. Default `false`.
+	CacheBase bool `mapstructure:"cache_base"`
 	// Where a debootstrapped container is made. Another directory works
 	// too: during the build the container is linked into `/run/machines`
 	// so machinectl finds it. `import` and `clone` always write to
@@ -117,12 +132,13 @@ type Config struct {
 }
 
 const (
-	defaultSuite       = "unstable"
-	defaultCacheDir    = "/var/cache/apt/archives"
-	defaultMachinesDir = "/var/lib/machines"
-	defaultTimeout     = 20 * time.Second
-	maxTimeout         = 24 * time.Hour
-	maxNameLength      = 64
+	defaultSuite        = "unstable"
+	defaultBootstrapper = "debootstrap"
+	defaultCacheDir     = "/var/cache/apt/archives"
+	defaultMachinesDir  = "/var/lib/machines"
+	defaultTimeout      = 20 * time.Second
+	maxTimeout          = 24 * time.Hour
+	maxNameLength       = 64
 )
 
 // machineName follows hostname rules: it names a directory under
@@ -152,6 +168,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.CacheDir == "" {
 		c.CacheDir = defaultCacheDir
+	}
+	if c.Bootstrapper == "" {
+		c.Bootstrapper = defaultBootstrapper
 	}
 	if c.MachinesDir == "" {
 		c.MachinesDir = defaultMachinesDir
@@ -227,9 +246,10 @@ func (c *Config) validate() error {
 	if c.Variant != "" && !contains(debootstrapVariants, c.Variant) {
 		add(`variant: %q is not a debootstrap variant; use one of %s, or leave it unset`, c.Variant, strings.Join(debootstrapVariants, ", "))
 	}
+	errs = append(errs, c.validateBootstrapper()...)
 	if !suiteName.MatchString(c.Suite) {
 		add(`suite: %q is not a suite name; use one such as "bookworm" or "unstable"`, c.Suite)
-	} else if c.Import == "" && c.Clone == "" {
+	} else if c.bootstraps() && c.Bootstrapper == "debootstrap" {
 		if err := checkSuite(c.Suite); err != nil {
 			errs = append(errs, err)
 		}
@@ -239,7 +259,7 @@ func (c *Config) validate() error {
 	} else if c.MachinesDir != defaultMachinesDir && (c.Import != "" || c.Clone != "") {
 		add(`machines_dir: machinectl imports and clones only into %s; leave machines_dir unset with "import" or "clone"`, defaultMachinesDir)
 	}
-	if c.Import == "" && c.Clone == "" {
+	if c.bootstraps() {
 		if err := checkDir("cache_dir", c.CacheDir); err != nil {
 			errs = append(errs, err)
 		}

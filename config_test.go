@@ -28,6 +28,7 @@ func TestMain(m *testing.M) {
 	}
 	debootstrapScripts = dir
 	nspawnSettingsDir = filepath.Join(dir, "nspawn")
+	lockDir = filepath.Join(dir, "lock")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -55,6 +56,9 @@ func TestPrepareDefaults(t *testing.T) {
 	}
 	if c.CacheDir != cache {
 		t.Errorf("cache_dir: got %q, want %q", c.CacheDir, cache)
+	}
+	if c.Bootstrapper != "debootstrap" || c.CacheBase {
+		t.Errorf("bootstrapper %q, cache_base %v; want debootstrap and false", c.Bootstrapper, c.CacheBase)
 	}
 }
 

@@ -31,7 +31,7 @@ func setUpImage(dir string) error {
 	}
 	defer root.Close()
 	steps := []func(*os.Root) error{
-		writeConfigs, removeDocs, removeHostname, allowConsoleRoot,
+		writeConfigs, removeDocs, removePackageFiles, removeHostname, emptyMachineID, allowConsoleRoot,
 	}
 	for _, step := range steps {
 		if err := step(root); err != nil {
@@ -99,6 +99,42 @@ func emptyDir(root *os.Root, dir string) error {
 		}
 	}
 	return nil
+}
+
+// removePackageFiles drops the .deb files debootstrap leaves in the
+// image's apt cache (mmdebstrap leaves none): apt fetches them again if
+// ever needed, and both bootstrappers then give the same tree.
+func removePackageFiles(root *os.Root) error {
+	const dir = "var/cache/apt/archives"
+	entries, err := fs.ReadDir(root.FS(), dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".deb") {
+			if err := root.Remove(path.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// emptyMachineID leaves the identity to the first boot of each container
+// made from the tree (debootstrap writes one; the base cache would hand
+// that one to every clone).
+func emptyMachineID(root *os.Root) error {
+	if err := root.WriteFile("etc/machine-id", nil, 0o444); err != nil {
+		return err
+	}
+	err := root.Remove("var/lib/dbus/machine-id")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // removeHostname lets nspawn set the hostname from the machine name;

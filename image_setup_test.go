@@ -33,6 +33,9 @@ func TestSetUpImage(t *testing.T) {
 		{"hostname removed", !exists("etc/hostname")},
 		{"no-recommends written", exists(noRecommendsPath)},
 		{"no-docs written", exists(noDocsPath)},
+		{"package files removed", !exists("var/cache/apt/archives/bash_5.2_amd64.deb")},
+		{"apt's lock kept", exists("var/cache/apt/archives/lock")},
+		{"D-Bus machine-id removed", !exists("var/lib/dbus/machine-id")},
 	}
 	for _, c := range checks {
 		if !c.ok {
@@ -41,6 +44,9 @@ func TestSetUpImage(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(outside, "keep")); err != nil {
 		t.Errorf("a file outside the image was removed: %v", err)
+	}
+	if id, err := os.ReadFile(filepath.Join(dir, "etc/machine-id")); err != nil || len(id) != 0 {
+		t.Errorf("etc/machine-id: %q (%v); want it empty", id, err)
 	}
 	shadow, _ := os.ReadFile(filepath.Join(dir, "etc/shadow"))
 	if !strings.HasPrefix(string(shadow), "root::19000:") {

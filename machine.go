@@ -21,8 +21,8 @@ type Machine interface {
 	ImageKnown(ctx context.Context, name string) (bool, error)
 	// Running reports whether machined has a running machine of that name.
 	Running(ctx context.Context, name string) (bool, error)
-	// Debootstrap installs a Debian tree into opts.Target.
-	Debootstrap(ctx context.Context, opts debootstrapOptions) error
+	// Bootstrap installs a Debian tree into opts.Target with opts.Tool.
+	Bootstrap(ctx context.Context, opts bootstrapOptions) error
 	// EnableUnits enables systemd units in the offline tree at root.
 	EnableUnits(ctx context.Context, root string, units ...string) error
 	// Import makes the image name from src, as machinectl import-*/pull-* do.
@@ -37,6 +37,10 @@ type Machine interface {
 	Importing(ctx context.Context, name string) (bool, error)
 	// Clone copies the image src to the new image name.
 	Clone(ctx context.Context, src, name string) error
+	// RenameImage gives the image name the name to.
+	RenameImage(ctx context.Context, name, to string) error
+	// SetReadOnly marks the image name read-only.
+	SetReadOnly(ctx context.Context, name string) error
 	// Start boots the image name with machinectl start.
 	Start(ctx context.Context, name string) error
 	// SystemState asks the container's systemd how far it has booted
@@ -68,10 +72,10 @@ type execRequest struct {
 	Stderr      io.Writer
 }
 
-// debootstrapOptions are the inputs of one debootstrap run.
-type debootstrapOptions struct {
-	Suite, Target, Mirror, Variant, CacheDir string
-	Include                                  []string
+// bootstrapOptions are the inputs of one debootstrap or mmdebstrap run.
+type bootstrapOptions struct {
+	Tool, Suite, Target, Mirror, Variant, CacheDir string
+	Include                                        []string
 }
 
 // runtimeImagesDir is searched by machined and cleared at boot, so a link
@@ -108,13 +112,13 @@ func (h *hostMachine) known(ctx context.Context, verb, name string) (bool, error
 	return false, fmt.Errorf("machinectl %s %s: %w: %s", verb, name, err, strings.TrimSpace(out))
 }
 
-func (h *hostMachine) Debootstrap(ctx context.Context, opts debootstrapOptions) error {
-	unlock, err := lockCache(ctx, opts.CacheDir, h.say)
+func (h *hostMachine) Bootstrap(ctx context.Context, opts bootstrapOptions) error {
+	unlock, err := lockCache(ctx, opts.CacheDir, opts.Tool, h.say)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	return h.stream(ctx, nil, debootstrapArgv(opts)...)
+	return h.run(ctx, nil, bootstrapEnv(opts), bootstrapArgv(opts))
 }
 
 func (h *hostMachine) EnableUnits(ctx context.Context, root string, units ...string) error {
@@ -175,6 +179,14 @@ func (h *hostMachine) ResetOwnership(ctx context.Context, dir string) error {
 
 func (h *hostMachine) Clone(ctx context.Context, src, name string) error {
 	return h.stream(ctx, nil, "machinectl", "clone", "--", src, name)
+}
+
+func (h *hostMachine) RenameImage(ctx context.Context, name, to string) error {
+	return h.stream(ctx, nil, "machinectl", "rename", "--", name, to)
+}
+
+func (h *hostMachine) SetReadOnly(ctx context.Context, name string) error {
+	return h.stream(ctx, nil, "machinectl", "read-only", "--", name, "true")
 }
 
 func (h *hostMachine) Start(ctx context.Context, name string) error {
@@ -284,7 +296,15 @@ func (h *hostMachine) command(ctx context.Context, name string, args ...string) 
 
 // stream runs argv with its output sent to the UI line by line.
 func (h *hostMachine) stream(ctx context.Context, stdin io.Reader, argv ...string) error {
+	return h.run(ctx, stdin, nil, argv)
+}
+
+// run is stream with env added to the tool's environment.
+func (h *hostMachine) run(ctx context.Context, stdin io.Reader, env, argv []string) error {
 	cmd := h.command(ctx, argv[0], argv[1:]...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	out := &lineWriter{emit: h.say}
 	tail := &tailBuffer{max: 2048}
 	cmd.Stdin = stdin
@@ -296,9 +316,23 @@ func (h *hostMachine) stream(ctx context.Context, stdin io.Reader, argv ...strin
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", argv[0], ctx.Err())
 		}
-		return fmt.Errorf("%s failed (%w): %s", strings.Join(argv[:2], " "), err, tail.lastLine())
+		return fmt.Errorf("%s failed (%w): %s", toolName(argv), err, tail.lastLine())
 	}
 	return nil
+}
+
+// toolName names a command line in messages by its first two words, past
+// a leading "unshare ... --".
+func toolName(argv []string) string {
+	if argv[0] == "unshare" {
+		for i, a := range argv {
+			if a == "--" && i+1 < len(argv) {
+				argv = argv[i+1:]
+				break
+			}
+		}
+	}
+	return strings.Join(argv[:min(2, len(argv))], " ")
 }
 
 // pipeline runs from | to through a pipe of its own, both tools' messages
@@ -329,7 +363,7 @@ func (h *hostMachine) pipeline(ctx context.Context, from, to []string) error {
 		return consumerErr
 	}
 	if producerErr != nil {
-		return fmt.Errorf("%s failed (%w): %s", strings.Join(from[:2], " "), producerErr, tail.lastLine())
+		return fmt.Errorf("%s failed (%w): %s", toolName(from), producerErr, tail.lastLine())
 	}
 	return nil
 }
@@ -344,7 +378,7 @@ func (h *hostMachine) output(ctx context.Context, argv ...string) (string, error
 }
 
 // debootstrapArgv is the debootstrap command line for opts.
-func debootstrapArgv(opts debootstrapOptions) []string {
+func debootstrapArgv(opts bootstrapOptions) []string {
 	argv := []string{"debootstrap"}
 	if opts.Variant != "" {
 		argv = append(argv, "--variant="+opts.Variant)

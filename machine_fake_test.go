@@ -88,8 +88,8 @@ func (f *fakeMachine) Running(ctx context.Context, name string) (bool, error) {
 	return f.running[name], nil
 }
 
-func (f *fakeMachine) Debootstrap(ctx context.Context, opts debootstrapOptions) error {
-	err := f.record("debootstrap %s", strings.Join(debootstrapArgv(opts)[1:], " "))
+func (f *fakeMachine) Bootstrap(ctx context.Context, opts bootstrapOptions) error {
+	err := f.record("%s", strings.Join(bootstrapArgv(opts), " "))
 	if err == nil {
 		err = f.block(ctx, "debootstrap")
 	}
@@ -142,6 +142,21 @@ func (f *fakeMachine) Clone(ctx context.Context, src, name string) error {
 	f.images[name] = true
 	f.mu.Unlock()
 	return nil
+}
+
+func (f *fakeMachine) RenameImage(ctx context.Context, name, to string) error {
+	if err := f.record("rename %s %s", name, to); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.images, name)
+	f.images[to] = true
+	return nil
+}
+
+func (f *fakeMachine) SetReadOnly(ctx context.Context, name string) error {
+	return f.record("read-only %s", name)
 }
 
 func (f *fakeMachine) Start(ctx context.Context, name string) error {

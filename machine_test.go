@@ -10,19 +10,19 @@ import (
 )
 
 func TestDebootstrapArgv(t *testing.T) {
-	base := debootstrapOptions{Suite: "bookworm", Target: "/var/lib/machines/web", CacheDir: "/var/cache/apt/archives", Include: []string{"dbus", "procps"}}
+	base := bootstrapOptions{Tool: "debootstrap", Suite: "bookworm", Target: "/var/lib/machines/web", CacheDir: "/var/cache/apt/archives", Include: []string{"dbus", "procps"}}
 	withAll := base
 	withAll.Variant, withAll.Mirror = "minbase", "http://127.0.0.1/debian"
 	cases := []struct {
 		name string
-		opts debootstrapOptions
+		opts bootstrapOptions
 		want []string
 	}{
 		{"defaults pass no variant or mirror", base, []string{"debootstrap", "--include=dbus,procps", "--cache-dir=/var/cache/apt/archives", "bookworm", "/var/lib/machines/web"}},
 		{"variant and mirror", withAll, []string{"debootstrap", "--variant=minbase", "--include=dbus,procps", "--cache-dir=/var/cache/apt/archives", "bookworm", "/var/lib/machines/web", "http://127.0.0.1/debian"}},
 	}
 	for _, tc := range cases {
-		if got := debootstrapArgv(tc.opts); !reflect.DeepEqual(got, tc.want) {
+		if got := bootstrapArgv(tc.opts); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
 		}
 	}

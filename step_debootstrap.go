@@ -19,7 +19,7 @@ var suitesWithResolvedInSystemd = []string{
 	"xenial", "bionic", "focal", "jammy", "kinetic",
 }
 
-// includePackages is debootstrap's --include list for suite.
+// includePackages is the bootstrapper's --include list for suite.
 func includePackages(suite string) []string {
 	pkgs := append([]string(nil), basePackages...)
 	if !contains(suitesWithResolvedInSystemd, suite) {
@@ -28,8 +28,8 @@ func includePackages(suite string) []string {
 	return pkgs
 }
 
-// stepDebootstrap installs a fresh tree with debootstrap and readies it for
-// booting with nspawn.
+// stepDebootstrap installs a fresh tree with debootstrap (or mmdebstrap)
+// and readies it for booting with nspawn.
 type stepDebootstrap struct{}
 
 func (s *stepDebootstrap) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
@@ -38,19 +38,12 @@ func (s *stepDebootstrap) Run(ctx context.Context, state multistep.StateBag) mul
 	ui := state.Get("ui").(packersdk.Ui)
 
 	target := cfg.containerPath()
-	ui.Say(fmt.Sprintf("Installing %s into %s with debootstrap...", cfg.Suite, target))
-	// Mark first: a failed debootstrap leaves a partial tree behind.
+	ui.Say(fmt.Sprintf("Installing %s into %s with %s...", cfg.Suite, target, cfg.Bootstrapper))
+	// Mark first: a failed bootstrap leaves a partial tree behind.
 	state.Put(stateCreated, true)
-	err := m.Debootstrap(ctx, debootstrapOptions{
-		Suite:    cfg.Suite,
-		Target:   target,
-		Mirror:   cfg.Mirror,
-		Variant:  cfg.Variant,
-		CacheDir: cfg.CacheDir,
-		Include:  includePackages(cfg.Suite),
-	})
+	err := m.Bootstrap(ctx, cfg.bootstrapOptions())
 	if err != nil {
-		return halt(state, fmt.Errorf("debootstrap of suite %q: %w", cfg.Suite, err))
+		return halt(state, fmt.Errorf("%s of suite %q: %w", cfg.Bootstrapper, cfg.Suite, err))
 	}
 	ui.Say("Setting up the image for nspawn...")
 	if err := m.EnableUnits(ctx, target, "systemd-networkd.service", "systemd-resolved.service"); err != nil {
@@ -60,6 +53,19 @@ func (s *stepDebootstrap) Run(ctx context.Context, state multistep.StateBag) mul
 		return halt(state, fmt.Errorf("setting up %s: %w", target, err))
 	}
 	return multistep.ActionContinue
+}
+
+// bootstrapOptions is what the bootstrapper gets for this build.
+func (c *Config) bootstrapOptions() bootstrapOptions {
+	return bootstrapOptions{
+		Tool:     c.Bootstrapper,
+		Suite:    c.Suite,
+		Target:   c.containerPath(),
+		Mirror:   c.Mirror,
+		Variant:  c.Variant,
+		CacheDir: c.CacheDir,
+		Include:  includePackages(c.Suite),
+	}
 }
 
 func (s *stepDebootstrap) Cleanup(state multistep.StateBag) { undoCreate(state) }

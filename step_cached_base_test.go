@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
+	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
+)
+
+// stubInstall stands in for the bootstrap step and counts its runs.
+type stubInstall struct{ runs int }
+
+func (s *stubInstall) Run(_ context.Context, state multistep.StateBag) multistep.StepAction {
+	s.runs++
+	state.Put(stateCreated, true)
+	return multistep.ActionContinue
+}
+
+func (s *stubInstall) Cleanup(multistep.StateBag) {}
+
+func cachedBaseState(t *testing.T, f *fakeMachine) (multistep.StateBag, *Config, *bytes.Buffer) {
+	t.Helper()
+	// Not Prepare: the default machines_dir need not exist here.
+	cfg, err := decodeConfig(rawConfig("web", "suite", "bookworm", "cache_base", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.applyDefaults()
+	out := new(bytes.Buffer)
+	state := new(multistep.BasicStateBag)
+	state.Put(stateConfig, cfg)
+	state.Put(stateMachine, f)
+	state.Put("ui", &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: out, ErrorWriter: out})
+	return state, cfg, out
+}
+
+func TestCachedBaseMissInstallsAndKeepsABase(t *testing.T) {
+	f := newFakeMachine()
+	state, cfg, out := cachedBaseState(t, f)
+	install := new(stubInstall)
+	step := &stepCachedBase{install: install}
+	if action := step.Run(context.Background(), state); action != multistep.ActionContinue {
+		t.Fatalf("Run: %v\n%s", state.Get("error"), out)
+	}
+	base := cfg.baseImageName()
+	if install.runs != 1 {
+		t.Errorf("install ran %d times; want once", install.runs)
+	}
+	assertCalls(t, f, "image-known "+base, "clone web "+base+"-partial",
+		"rename "+base+"-partial "+base, "read-only "+base)
+	if !f.images[base] || f.images[base+"-partial"] {
+		t.Errorf("images after the miss: %v; want %s and no partial one", f.images, base)
+	}
+}
+
+func TestCachedBaseHitClonesWithoutInstalling(t *testing.T) {
+	f := newFakeMachine()
+	state, cfg, out := cachedBaseState(t, f)
+	base := cfg.baseImageName()
+	f.images[base] = true
+	install := new(stubInstall)
+	if action := (&stepCachedBase{install: install}).Run(context.Background(), state); action != multistep.ActionContinue {
+		t.Fatalf("Run: %v\n%s", state.Get("error"), out)
+	}
+	if install.runs != 0 {
+		t.Errorf("install ran on a hit")
+	}
+	assertCalls(t, f, "clone "+base+" web")
+	assertNoCall(t, f, "rename")
+	if created, _ := state.Get(stateCreated).(bool); !created {
+		t.Errorf("the clone is not marked as made by this build, so a failure would leave it")
+	}
+	if !strings.Contains(out.String(), "Cloning cached base image "+base) {
+		t.Errorf("output does not say the base was reused:\n%s", out)
+	}
+}
+
+// The cache only saves time: failing to keep the base warns, removes the
+// half-made copy, and lets the build go on.
+func TestCachedBaseKeepFailureOnlyWarns(t *testing.T) {
+	f := newFakeMachine()
+	state, cfg, out := cachedBaseState(t, f)
+	base := cfg.baseImageName()
+	f.failOn["rename"] = errors.New("disk full")
+	if action := (&stepCachedBase{install: new(stubInstall)}).Run(context.Background(), state); action != multistep.ActionContinue {
+		t.Fatalf("Run halted: %v", state.Get("error"))
+	}
+	assertCalls(t, f, "clone web "+base+"-partial", "rename", "remove "+base+"-partial")
+	if !strings.Contains(out.String(), "Warning: cache_base: could not keep base image") || !strings.Contains(out.String(), "disk full") {
+		t.Errorf("no warning naming the failure:\n%s", out)
+	}
+}
+
+func TestBaseImageNameFollowsWhatIsInstalled(t *testing.T) {
+	cfg := func(kv ...string) *Config {
+		c := &Config{Suite: "bookworm", Bootstrapper: "debootstrap"}
+		for i := 0; i+1 < len(kv); i += 2 {
+			switch kv[i] {
+			case "suite":
+				c.Suite = kv[i+1]
+			case "variant":
+				c.Variant = kv[i+1]
+			case "mirror":
+				c.Mirror = kv[i+1]
+			case "bootstrapper":
+				c.Bootstrapper = kv[i+1]
+			}
+		}
+		c.PackerBuildName = "any"
+		return c
+	}
+	plain := cfg().baseImageName()
+	if other := cfg().baseImageName(); other != plain {
+		t.Errorf("the same base got two names: %s, %s", plain, other)
+	}
+	c := cfg()
+	c.PackerBuildName = "other"
+	if c.baseImageName() != plain {
+		t.Errorf("the build name changed the base's name")
+	}
+	for _, kv := range [][]string{
+		{"suite", "trixie"}, {"variant", "minbase"}, {"mirror", "http://127.0.0.1/debian"}, {"bootstrapper", "mmdebstrap"},
+	} {
+		if got := cfg(kv...).baseImageName(); got == plain {
+			t.Errorf("%s=%s gives the same base name %s", kv[0], kv[1], got)
+		}
+	}
+	long := cfg("suite", strings.Repeat("s", 80)).baseImageName()
+	for _, name := range []string{plain, long} {
+		if !strings.HasPrefix(name, basePrefix) || len(name) > maxNameLength || !machineName.MatchString(name[1:]) {
+			t.Errorf("base name %q is not a hidden, valid machine name", name)
+		}
+	}
+}
