@@ -63,6 +63,7 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config)
 		err = waitGone(ctx, m, name, cfg.timeout)
 	}
 	if err == nil {
+		ui.Say(fmt.Sprintf("Container %s is off.", name))
 		return nil
 	}
 	if errors.Is(err, context.Canceled) {
