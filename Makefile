@@ -12,7 +12,7 @@ PLUGIN_DIR  ?= $(HOME)/.packer.d/plugins
 VERSION     ?= 0.1.0-dev+$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 export CGO_ENABLED ?= 0
 
-.PHONY: all build generate check-generate deps base lint unit fuzz e2e soak test install clean
+.PHONY: all build generate check-generate deps base lint unit fuzz e2e soak bench test install clean
 
 all: build
 
@@ -43,10 +43,12 @@ deps:
 base: deps build
 	packer build -force -only='*.base' .
 
+# The end-to-end, soak and benchmark code is linted too.
+LINT_TAGS := e2e soak bench
 lint:
 	test -z "$$(gofmt -l . | tee /dev/stderr)"
-	$(GO) vet ./...
-	$(GO) run $(STATICCHECK) ./...
+	$(GO) vet -tags '$(LINT_TAGS)' ./...
+	$(GO) run $(STATICCHECK) -tags '$(LINT_TAGS)' ./...
 
 unit:
 	$(GO) test -count=1 ./...
@@ -64,6 +66,11 @@ e2e: build
 # Repeats a four-source parallel build 20 times, checking for leaks.
 soak: build
 	$(GO) test -tags 'e2e soak' -v -count=1 -timeout 30m -run 'TestSoak' ./test/
+
+# Times each plugin operation against the raw tools doing the same work, in
+# a throwaway host, and writes the table to BENCHMARKS.md.
+bench: deps build
+	$(GO) test -tags 'e2e bench' -v -count=1 -timeout 80m ./bench/
 
 test: deps lint check-generate unit fuzz e2e
 
