@@ -86,6 +86,12 @@ func removeDocs(root *os.Root) error {
 
 // emptyDir removes everything inside dir, keeping dir itself.
 func emptyDir(root *os.Root, dir string) error {
+	return removeEntries(root, dir, func(fs.DirEntry) bool { return true })
+}
+
+// removeEntries removes what match picks among dir's entries; a missing
+// dir has nothing to remove.
+func removeEntries(root *os.Root, dir string, match func(fs.DirEntry) bool) error {
 	entries, err := fs.ReadDir(root.FS(), dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -94,8 +100,10 @@ func emptyDir(root *os.Root, dir string) error {
 		return err
 	}
 	for _, e := range entries {
-		if err := root.RemoveAll(path.Join(dir, e.Name())); err != nil {
-			return err
+		if match(e) {
+			if err := root.RemoveAll(path.Join(dir, e.Name())); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -105,22 +113,9 @@ func emptyDir(root *os.Root, dir string) error {
 // image's apt cache (mmdebstrap leaves none): apt fetches them again if
 // ever needed, and both bootstrappers then give the same tree.
 func removePackageFiles(root *os.Root) error {
-	const dir = "var/cache/apt/archives"
-	entries, err := fs.ReadDir(root.FS(), dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".deb") {
-			if err := root.Remove(path.Join(dir, e.Name())); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return removeEntries(root, "var/cache/apt/archives", func(e fs.DirEntry) bool {
+		return e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".deb")
+	})
 }
 
 // emptyMachineID leaves the identity to the first boot of each container
