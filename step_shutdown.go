@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
@@ -14,14 +15,16 @@ import (
 // once and so needs no user-set timeout.
 const terminateGrace = 15 * time.Second
 
-// resetIdentityCommands empty (machine-id) or removed (the D-Bus copy) so each
-// container made from the image gets its own machine-id at first boot.
+// resetIdentityCommands empty (machine-id) or remove (the D-Bus copy)
+// the identity inside a raw image, whose tree the host cannot reach.
 var resetIdentityCommands = [][]string{
 	{"/bin/cp", "/dev/null", "/etc/machine-id"},
 	{"/bin/rm", "-f", "/var/lib/dbus/machine-id"},
 }
 
-// stepShutdown resets the machine identity and powers the container off.
+// stepShutdown powers the container off and resets its machine identity,
+// so each container made from the image gets its own machine-id at first
+// boot.
 type stepShutdown struct{}
 
 func (s *stepShutdown) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
@@ -29,23 +32,57 @@ func (s *stepShutdown) Run(ctx context.Context, state multistep.StateBag) multis
 	m := state.Get(stateMachine).(Machine)
 	ui := state.Get("ui").(packersdk.Ui)
 
-	ui.Say("Emptying the machine-id, so every copy gets its own...")
-	for _, argv := range resetIdentityCommands {
-		var out tailBuffer
-		out.max = 1024
-		code, err := m.Exec(ctx, cfg.PackerBuildName, execRequest{Argv: argv, Stdout: &out, Stderr: &out})
-		if err == nil && code != 0 {
-			err = fmt.Errorf("exit status %d: %s", code, out.lastLine())
-		}
-		if err != nil {
-			return halt(state, fmt.Errorf("resetting the machine-id (%s): %w", argv[0], err))
+	tree := cfg.treePath()
+	if tree == "" {
+		ui.Say("Emptying the machine-id, so every copy gets its own...")
+		if err := resetIdentityInside(ctx, m, cfg.PackerBuildName); err != nil {
+			return halt(state, err)
 		}
 	}
 	if err := stopContainer(ctx, m, ui, cfg); err != nil {
 		return halt(state, err)
 	}
 	state.Put(stateStarted, false)
+	if tree != "" {
+		// Done in the stopped tree, it costs no command in the container.
+		ui.Say("Emptying the machine-id, so every copy gets its own...")
+		if err := resetIdentityInTree(tree); err != nil {
+			return halt(state, fmt.Errorf("resetting the machine-id in %s: %w", tree, err))
+		}
+	}
 	return multistep.ActionContinue
+}
+
+// treePath is the container's directory tree, or "" for a raw image.
+func (c *Config) treePath() string {
+	if info, err := os.Stat(c.containerPath()); err == nil && info.IsDir() {
+		return c.containerPath()
+	}
+	return ""
+}
+
+func resetIdentityInTree(tree string) error {
+	root, err := os.OpenRoot(tree)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return emptyMachineID(root)
+}
+
+func resetIdentityInside(ctx context.Context, m Machine, name string) error {
+	for _, argv := range resetIdentityCommands {
+		var out tailBuffer
+		out.max = 1024
+		code, err := m.Exec(ctx, name, execRequest{Argv: argv, Stdout: &out, Stderr: &out})
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exit status %d: %s", code, out.lastLine())
+		}
+		if err != nil {
+			return fmt.Errorf("resetting the machine-id (%s): %w", argv[0], err)
+		}
+	}
+	return nil
 }
 
 func (s *stepShutdown) Cleanup(state multistep.StateBag) {}
