@@ -7,8 +7,9 @@ import (
 )
 
 // pollInterval paces the checks of a container's state: short, so the
-// build follows the container closely, without busy-looping.
-const pollInterval = 50 * time.Millisecond
+// build follows the container within a few milliseconds (each check is a
+// short-lived machinectl or systemctl), without busy-looping.
+const pollInterval = 10 * time.Millisecond
 
 // errPollTimeout is pollUntil's answer when timeout passed first.
 var errPollTimeout = errors.New("timed out")
