@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +47,8 @@ type Machine interface {
 	// SystemState asks the container's systemd how far it has booted
 	// ("starting", "running", "degraded", ...), waiting for boot to end.
 	SystemState(ctx context.Context, name string) (string, error)
+	// Leader is the PID, on this host, of the container's init.
+	Leader(ctx context.Context, name string) (int, error)
 	// Poweroff asks the container to shut down cleanly.
 	Poweroff(ctx context.Context, name string) error
 	// Terminate kills the container at once.
@@ -205,6 +208,18 @@ func (h *hostMachine) SystemState(ctx context.Context, name string) (string, err
 		return "", fmt.Errorf("systemctl --machine=%s is-system-running: %s", name, state)
 	}
 	return state, nil
+}
+
+func (h *hostMachine) Leader(ctx context.Context, name string) (int, error) {
+	out, err := h.output(ctx, "machinectl", "show", "--property=Leader", "--value", "--", name)
+	if err != nil {
+		return 0, fmt.Errorf("machinectl show %s: %w: %s", name, err, strings.TrimSpace(out))
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(out))
+	if err != nil || pid <= 1 {
+		return 0, fmt.Errorf("machinectl show %s: no leader in %q", name, out)
+	}
+	return pid, nil
 }
 
 func (h *hostMachine) Poweroff(ctx context.Context, name string) error {

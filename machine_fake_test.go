@@ -24,6 +24,8 @@ type fakeMachine struct {
 	stubbornPoweroff bool
 	// exec answers Exec; nil means exit 0 with no output.
 	exec func(req execRequest) (int, error)
+	// leader is what Leader answers; 0 makes it fail.
+	leader int
 	// blockOn makes the named call wait for its context to end.
 	blockOn string
 }
@@ -186,6 +188,18 @@ func (f *fakeMachine) SystemState(ctx context.Context, name string) (string, err
 		f.states = f.states[1:]
 	}
 	return st, nil
+}
+
+// Leader answers leader, or an error when it is 0, so stopContainer falls
+// back to asking machined.
+func (f *fakeMachine) Leader(ctx context.Context, name string) (int, error) {
+	if err := f.record("leader %s", name); err != nil {
+		return 0, err
+	}
+	if f.leader == 0 {
+		return 0, fmt.Errorf("no leader")
+	}
+	return f.leader, nil
 }
 
 func (f *fakeMachine) Poweroff(ctx context.Context, name string) error {

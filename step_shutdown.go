@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
@@ -91,11 +92,21 @@ func (s *stepShutdown) Cleanup(state multistep.StateBag) {}
 // and terminates it if it does not go.
 func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config) error {
 	name := cfg.PackerBuildName
-	if up, err := m.Running(ctx, name); err == nil && !up {
-		return nil
-	}
 	ui.Say(fmt.Sprintf("Powering off container %s...", name))
+	leader, _ := m.Leader(ctx, name)
 	err := m.Poweroff(ctx, name)
+	if err != nil {
+		// It may have stopped by itself (a provisioner's poweroff).
+		if up, qerr := m.Running(ctx, name); qerr == nil && !up {
+			return nil
+		}
+	}
+	if err == nil && leader > 0 {
+		// Its init exiting is the moment it stops; watching that takes
+		// no commands, so the build follows at once. machined has the
+		// last word below either way.
+		_ = waitProcessGone(ctx, leader, cfg.timeout)
+	}
 	if err == nil {
 		err = waitGone(ctx, m, name, cfg.timeout)
 	}
@@ -114,6 +125,27 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config)
 		return fmt.Errorf("terminate %s: %w; stop it with: machinectl terminate %s", name, err, name)
 	}
 	return waitGone(ctx, m, name, terminateGrace)
+}
+
+// leaderPollInterval paces the check that a container's init has exited:
+// a signal-0 kill, so it can be tight.
+const leaderPollInterval = time.Millisecond
+
+// waitProcessGone waits until process pid has exited, for at most timeout.
+func waitProcessGone(ctx context.Context, pid int, timeout time.Duration) error {
+	waitCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for syscall.Kill(pid, 0) == nil {
+		select {
+		case <-waitCtx.Done():
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("waiting for the container's init (PID %d) to exit: %w", pid, err)
+			}
+			return fmt.Errorf(`container's init (PID %d) did not exit within timeout %s; raise "timeout" if it needs longer`, pid, timeout)
+		case <-time.After(leaderPollInterval):
+		}
+	}
+	return nil
 }
 
 // waitGone waits until machined no longer lists the machine, for at most

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
+)
+
+func TestWaitProcessGoneFollowsTheExit(t *testing.T) {
+	cmd := exec.Command("sleep", "0.2")
+	if err := cmd.Start(); err != nil {
+		t.Skip("no sleep:", err)
+	}
+	go func() { _ = cmd.Wait() }()
+	start := time.Now()
+	if err := waitProcessGone(context.Background(), cmd.Process.Pid, 5*time.Second); err != nil {
+		t.Fatalf("waitProcessGone: %v", err)
+	}
+	if took := time.Since(start); took < 150*time.Millisecond {
+		t.Errorf("returned after %s, before the process exited", took)
+	}
+}
+
+func TestWaitProcessGoneGivesUpAtTimeout(t *testing.T) {
+	cmd := exec.Command("sleep", "5")
+	if err := cmd.Start(); err != nil {
+		t.Skip("no sleep:", err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	err := waitProcessGone(context.Background(), cmd.Process.Pid, 100*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "did not exit within timeout") {
+		t.Errorf("got %v; want a timeout naming the option", err)
+	}
+}
+
+func TestStopContainerWatchesTheLeader(t *testing.T) {
+	done := exec.Command("true")
+	if err := done.Run(); err != nil {
+		t.Skip("no true:", err)
+	}
+	f := newFakeMachine()
+	f.running["web"] = true
+	f.leader = done.Process.Pid // exited: the wait ends at once
+	cfg := &Config{timeout: time.Second}
+	cfg.PackerBuildName = "web"
+	var out strings.Builder
+	ui := &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: &out, ErrorWriter: &out}
+	if err := stopContainer(context.Background(), f, ui, cfg); err != nil {
+		t.Fatalf("stopContainer: %v", err)
+	}
+	assertCalls(t, f, "leader web", "poweroff web", "running web")
+	assertNoCall(t, f, "terminate")
+	if !strings.Contains(out.String(), "Container web is off.") {
+		t.Errorf("output does not say the container is off:\n%s", out.String())
+	}
+}
