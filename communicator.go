@@ -81,12 +81,23 @@ func (c *communicator) UploadDir(dst, src string, exclude []string) error {
 	if err := c.run(nil, nil, "/bin/mkdir", "-p", "--", dst); err != nil {
 		return fmt.Errorf("upload %s: creating %s: %w", src, dst, err)
 	}
-	pr, pw := io.Pipe()
+	// An OS pipe, so tar in the container reads what writeTar writes with
+	// no copy in between.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", src, err)
+	}
+	written := make(chan error, 1)
 	go func() {
-		pw.CloseWithError(writeTar(pw, src, prefix, exclude))
+		written <- writeTar(pw, src, prefix, exclude)
+		pw.Close()
 	}()
 	err = c.run(pr, nil, "/bin/tar", "-x", "--no-same-owner", "-f", "-", "-C", dst)
-	pr.CloseWithError(io.ErrClosedPipe)
+	// Ends a writeTar that tar stopped reading.
+	pr.Close()
+	if writeErr := <-written; err == nil && writeErr != nil {
+		err = writeErr
+	}
 	if err != nil {
 		return fmt.Errorf("upload %s to %s: %w", src, dst, err)
 	}

@@ -256,7 +256,13 @@ func (h *hostMachine) UnlinkImage(name string) error {
 func (h *hostMachine) Exec(ctx context.Context, name string, req execRequest) (int, error) {
 	argv := execArgv(name, req)
 	cmd := h.command(ctx, argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = req.Stdout, req.Stderr
+	// Output nobody reads goes to /dev/null, not through a pipe we copy.
+	if req.Stdout != io.Discard {
+		cmd.Stdout = req.Stdout
+	}
+	if req.Stderr != io.Discard {
+		cmd.Stderr = req.Stderr
+	}
 	stdin, done, err := detachedStdin(req.Stdin)
 	if err != nil {
 		return -1, err
