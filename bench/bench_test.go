@@ -1,0 +1,436 @@
+//go:build e2e && bench
+
+// Package bench times each plugin operation against the raw tools doing
+// the same work, in one throwaway systemd host and one run, and writes the
+// table to BENCHMARKS.md. The goals are read from the table, never
+// asserted: a slow machine must not fail a test.
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	e2e "packer-builder-nspawn/test"
+)
+
+// rounds is how often each operation runs on each side; BENCH_ROUNDS
+// changes it for a quick look.
+var rounds = envInt("BENCH_ROUNDS", 3)
+
+// only, from BENCH_ONLY (comma-separated operation names), runs a subset;
+// BENCHMARKS.md is then left alone.
+var only = os.Getenv("BENCH_ONLY")
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+func TestMain(m *testing.M) { e2e.Main(m) }
+
+// commandCount is how many "true" provisioners the communicator row runs.
+const commandCount = 100
+
+func template() string {
+	var cmds strings.Builder
+	for i := 0; i < commandCount; i++ {
+		cmds.WriteString("  provisioner \"shell\" { inline = [\"true\"] }\n")
+	}
+	return `
+variable "mirror" { type = string }
+source "nspawn" "b-deb" {
+  suite   = "bookworm"
+  variant = "minbase"
+  mirror  = var.mirror
+  timeout = "90s"
+}
+source "nspawn" "b-mm" {
+  suite        = "bookworm"
+  variant      = "minbase"
+  mirror       = var.mirror
+  bootstrapper = "mmdebstrap"
+  timeout      = "90s"
+}
+source "nspawn" "b-cache" {
+  suite      = "bookworm"
+  variant    = "minbase"
+  mirror     = var.mirror
+  cache_base = true
+  timeout    = "90s"
+}
+source "nspawn" "b-cycle" { clone = "base" }
+source "nspawn" "b-cmds" { clone = "base" }
+source "nspawn" "b-files" { clone = "base" }
+source "nspawn" "b-import" { import = "big.tar.zst" }
+build {
+  sources = ["source.nspawn.b-deb", "source.nspawn.b-mm", "source.nspawn.b-cache", "source.nspawn.b-import"]
+}
+build {
+  sources = ["source.nspawn.b-cycle"]
+  provisioner "shell" { inline = ["true"] }
+}
+build {
+  sources = ["source.nspawn.b-cmds"]
+` + cmds.String() + `}
+build {
+  sources = ["source.nspawn.b-files"]
+  provisioner "file" {
+    source      = "bigdir/"
+    destination = "/root/bigdir"
+  }
+  provisioner "file" {
+    source      = "big"
+    destination = "/root/big"
+  }
+  provisioner "file" {
+    source      = "/root/big"
+    destination = "big.out"
+    direction   = "download"
+  }
+}
+`
+}
+
+// samples holds one operation's timings, in seconds, for both sides.
+type samples struct {
+	plugin, raw []float64
+}
+
+type bench struct {
+	t       *testing.T
+	h       *e2e.Host
+	dir     string // the project, inside the host
+	mirror  string
+	results map[string]*samples
+	peakRSS int64 // the plugin's largest resident set under packer, in KiB
+	commRSS int64 // the communicator benchmark's, in KiB
+}
+
+func (b *bench) add(name string, plugin bool, seconds float64) {
+	s := b.results[name]
+	if s == nil {
+		s = new(samples)
+		b.results[name] = s
+	}
+	if plugin {
+		s.plugin = append(s.plugin, seconds)
+	} else {
+		s.raw = append(s.raw, seconds)
+	}
+}
+
+func TestBenchmarks(t *testing.T) {
+	e2e.Scenario(t)
+	h := e2e.BootHost(t)
+	h.BaseContainer()
+	b := &bench{t: t, h: h, mirror: e2e.DebianMirror(), results: map[string]*samples{}}
+	b.dir = h.Project("bench", map[string]string{"bench.pkr.hcl": template()})
+	raw, err := os.ReadFile("raw.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(h.Path(b.dir+"/raw.sh"), raw, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	archiveMiB := b.makeInputs()
+
+	for round := 0; round < rounds; round++ {
+		// Alternate which side goes first, so neither always gets the
+		// warmer caches.
+		pluginFirst := round%2 == 0
+		for _, op := range b.operations() {
+			if only != "" && !strings.Contains(","+only+",", ","+op.name+",") {
+				continue
+			}
+			first, second := op.plugin, op.raw
+			if !pluginFirst {
+				first, second = op.raw, op.plugin
+			}
+			// Each side starts with no dirty pages of the one before
+			// waiting to be written out under it.
+			syscall.Sync()
+			first()
+			syscall.Sync()
+			second()
+		}
+		t.Logf("round %d of %d done", round+1, rounds)
+	}
+	table := b.table(archiveMiB)
+	fmt.Println(table)
+	if only != "" || rounds < 3 {
+		t.Log("a partial run: BENCHMARKS.md left as it was")
+		return
+	}
+	if err := os.WriteFile("../BENCHMARKS.md", []byte(b.report(table)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// makeInputs writes the 512 MiB file for the upload and download rows and
+// an archive of about 200 MiB (the base plus incompressible data) for the
+// import row; it returns the archive's size in MiB.
+func (b *bench) makeInputs() float64 {
+	h := b.h
+	h.Run("sh", "-c", "head -c 512M /dev/urandom > "+b.dir+"/big")
+	h.Run("mkdir", b.dir+"/bigdir")
+	h.Run("ln", b.dir+"/big", b.dir+"/bigdir/big")
+	// The communicator benchmark: the plugin's own test binary.
+	build := exec.Command("go", "test", "-c", "-tags", "bench", "-o", h.Path(b.dir+"/commbench"), "..")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.t.Fatalf("building the communicator benchmark: %v\n%s", err, out)
+	}
+	h.Run("machinectl", "clone", "base", "bigsrc")
+	h.Run("sh", "-c", "head -c 150M /dev/urandom > /var/lib/machines/bigsrc/root/random")
+	h.Run("sh", "-c", "machinectl export-tar --format=uncompressed bigsrc - | zstd -q -T0 -o "+b.dir+"/big.tar.zst")
+	h.Run("machinectl", "remove", "bigsrc")
+	info, err := os.Stat(h.Path(b.dir + "/big.tar.zst"))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return float64(info.Size()) / (1 << 20)
+}
+
+// operation is one row's pair of runs.
+type operation struct {
+	name        string
+	plugin, raw func()
+}
+
+func (b *bench) operations() []operation {
+	return []operation{
+		{"debootstrap", func() { // base builds, each removed afterwards
+			b.add("debootstrap", true, b.build("b-deb").total)
+			b.h.Run("machinectl", "remove", "b-deb")
+		}, func() { b.rawOp("debootstrap", "/var/tmp/raw-deb", b.mirror) }},
+		{"mmdebstrap", func() {
+			b.add("mmdebstrap", true, b.build("b-mm").total)
+			b.h.Run("machinectl", "remove", "b-mm")
+		}, func() { b.rawOp("mmdebstrap", "/var/tmp/raw-mm", b.mirror) }},
+		{"cache_base", func() {
+			// The cache_base row: a build that fills the cache, then one
+			// that clones from it.
+			b.purgeBases()
+			b.add("cache_base", false, b.build("b-cache").total)
+			b.h.Run("machinectl", "remove", "b-cache")
+			b.add("cache_base", true, b.build("b-cache").total)
+			b.h.Run("machinectl", "remove", "b-cache")
+		}, func() {}},
+		{"cycle", func() {
+			r := b.build("b-cycle")
+			b.add("cycle", true, r.total)
+			b.add("start", true, r.between("Starting container b-cycle", "Container b-cycle is up."))
+			b.add("shutdown", true, r.between("Powering off container b-cycle", "Container b-cycle is off."))
+			b.h.Run("machinectl", "remove", "b-cycle")
+		}, func() { b.rawOp("cycle", "base", "raw-cycle") }},
+		{"commands", func() {
+			r := b.build("b-cmds")
+			b.add("commands", true, r.between("Provisioning with shell script", "Powering off container b-cmds"))
+			b.h.Run("machinectl", "remove", "b-cmds")
+		}, func() { b.rawOp("commands", "base", "raw-cmds", strconv.Itoa(commandCount)) }},
+		{"communicator", b.communicator, func() {}},
+		{"files", func() {
+			r := b.build("b-files")
+			b.add("uploaddir", true, r.between("Uploading bigdir/ => /root/bigdir", "Uploading big => /root/big"))
+			b.add("upload", true, r.between("Uploading big => /root/big", "Downloading /root/big"))
+			b.add("download", true, r.between("Downloading /root/big", "Powering off container b-files"))
+			b.h.Run("rm", "-f", b.dir+"/big.out")
+			b.h.Run("machinectl", "remove", "b-files")
+		}, func() { b.rawOp("files", "base", "raw-files", b.dir+"/big", b.dir+"/bigdir") }},
+		{"import", func() {
+			r := b.build("b-import")
+			b.add("import", true, r.between("Importing", "Starting container b-import"))
+			b.h.Run("machinectl", "remove", "b-import")
+		}, func() { b.rawOp("import", b.dir+"/big.tar.zst", "raw-import") }},
+	}
+}
+
+// communicator runs the communicator alone, with no Packer in between,
+// against a running clone of the base.
+func (b *bench) communicator() {
+	b.h.Run("sh", b.dir+"/raw.sh", "up", "base", "b-comm")
+	out := b.h.Run("env", "NSPAWN_BENCH_MACHINE=b-comm", "NSPAWN_BENCH_FILE="+b.dir+"/big",
+		"NSPAWN_BENCH_COUNT="+strconv.Itoa(commandCount), b.dir+"/commbench", "-test.run=^TestCommunicatorBench$")
+	b.h.Run("sh", b.dir+"/raw.sh", "down", "b-comm")
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 || f[0] != "RESULT" {
+			continue
+		}
+		value, err := strconv.ParseFloat(f[2], 64)
+		if err != nil {
+			b.t.Fatalf("communicator benchmark: %q: %v", line, err)
+		}
+		if f[1] == "comm-rss-kib" {
+			b.commRSS = max(b.commRSS, int64(value))
+		} else {
+			b.add(f[1], true, value)
+		}
+	}
+	if b.commRSS == 0 {
+		b.t.Fatalf("the communicator benchmark reported nothing:\n%s", out)
+	}
+}
+
+// purgeBases removes every cached base, as the README says to.
+func (b *bench) purgeBases() {
+	for _, line := range strings.Split(b.h.Run("machinectl", "list-images", "--all", "--no-legend"), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], ".nspawn-base-") {
+			b.h.Run("machinectl", "remove", f[0])
+		}
+	}
+}
+
+// rawOp runs raw.sh in the host and records the times it reports.
+func (b *bench) rawOp(op string, args ...string) {
+	out := b.h.Run(append([]string{"sh", b.dir + "/raw.sh", op}, args...)...)
+	found := false
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == "RESULT" {
+			seconds, err := strconv.ParseFloat(f[2], 64)
+			if err != nil {
+				b.t.Fatalf("raw.sh %s: %q: %v", op, line, err)
+			}
+			b.add(f[1], false, seconds)
+			found = true
+		}
+	}
+	if !found {
+		b.t.Fatalf("raw.sh %s reported nothing:\n%s", op, out)
+	}
+}
+
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// timedRun is one packer build with the time each output line arrived.
+type timedRun struct {
+	t     *testing.T
+	lines []timedLine
+	total float64
+}
+
+type timedLine struct {
+	at   time.Time
+	text string
+}
+
+// between is the time from the first line containing from to the first
+// later line containing to.
+func (r timedRun) between(from, to string) float64 {
+	r.t.Helper()
+	for i, l := range r.lines {
+		if !strings.Contains(l.text, from) {
+			continue
+		}
+		for _, m := range r.lines[i+1:] {
+			if strings.Contains(m.text, to) {
+				return m.at.Sub(l.at).Seconds()
+			}
+		}
+	}
+	r.t.Fatalf("packer output has no %q followed by %q", from, to)
+	return 0
+}
+
+// build runs packer build for one source, timing it and each output line,
+// and keeps the largest resident set any plugin process reached.
+func (b *bench) build(source string) timedRun {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	cmd := b.h.CmdIn(ctx, b.dir, "packer", "build", "-var", "mirror="+b.mirror, "-only=nspawn."+source, ".")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); b.watchRSS(stop) }()
+	run := timedRun{t: b.t}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.t.Fatal(err)
+	}
+	scanner := bufio.NewScanner(stdout)
+	for scanner.Scan() {
+		run.lines = append(run.lines, timedLine{time.Now(), ansi.ReplaceAllString(scanner.Text(), "")})
+	}
+	err = cmd.Wait()
+	run.total = time.Since(start).Seconds()
+	b.logTimeline(source, start, run.lines)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		var text []string
+		for _, l := range run.lines {
+			text = append(text, l.text)
+		}
+		if len(text) > 40 {
+			text = text[len(text)-40:]
+		}
+		b.t.Fatalf("packer build -only=nspawn.%s: %v\n%s", source, err, strings.Join(text, "\n"))
+	}
+	return run
+}
+
+// logTimeline keeps each build's output, every line stamped with the
+// seconds since packer started, in the test log: where the time goes.
+func (b *bench) logTimeline(source string, start time.Time, lines []timedLine) {
+	f, err := os.OpenFile(filepath.Join("out", "timelines.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "== packer build -only=nspawn.%s\n", source)
+	for _, l := range lines {
+		fmt.Fprintf(f, "%8.3f %s\n", l.at.Sub(start).Seconds(), l.text)
+	}
+}
+
+// watchRSS samples the plugin processes' peak resident set (VmHWM) until
+// stop closes. The kernel keeps the peak, so sampling misses nothing but
+// a process's last moments.
+func (b *bench) watchRSS(stop chan struct{}) {
+	for {
+		procs, _ := filepath.Glob("/proc/[0-9]*/comm")
+		for _, comm := range procs {
+			name, err := os.ReadFile(comm)
+			// comm holds the first 15 bytes of the name.
+			if err != nil || strings.TrimSpace(string(name)) != "packer-builder-" {
+				continue
+			}
+			status, err := os.ReadFile(filepath.Join(filepath.Dir(comm), "status"))
+			if err != nil {
+				continue
+			}
+			for _, line := range strings.Split(string(status), "\n") {
+				if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+					if kib, err := strconv.ParseInt(f[1], 10, 64); err == nil && kib > b.peakRSS {
+						b.peakRSS = kib
+					}
+				}
+			}
+		}
+		select {
+		case <-stop:
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}

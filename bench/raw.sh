@@ -1,0 +1,127 @@
+#!/bin/sh
+# The raw-tool side of the benchmarks: each operation done by hand with the
+# tools the plugin drives, timed inside the throwaway host, so no nsenter
+# or harness cost lands on this side. Prints "RESULT name seconds" lines.
+# Usage: raw.sh OPERATION ARGS...; bench_test.go calls it.
+set -eu
+
+# The plugin's --include list for bookworm (basePackages in
+# step_debootstrap.go, plus systemd-resolved).
+INCLUDE=apt-utils,dbus,iputils-ping,netbase,procps,systemd-container,systemd-resolved
+CACHE=/var/cache/apt/archives
+
+now() { date +%s.%N; }
+result() { echo "RESULT $1 $(echo "$3 $2" | awk '{printf "%.3f", $1 - $2}')"; }
+
+# run NAME ARGV...: runs ARGV in the container, as provisioning does.
+run() {
+	name=$1
+	shift
+	systemd-run --machine="$name" --pipe --wait --quiet --collect -- "$@"
+}
+
+# Polled as tightly as a shell can: no sleeps.
+wait_reachable() { until run "$1" /bin/true 2>/dev/null; do :; done; }
+wait_gone() { while machinectl show --property=Name -- "$1" >/dev/null 2>&1; do :; done; }
+
+op=$1
+shift
+case $op in
+debootstrap) # DIR MIRROR
+	t0=$(now)
+	debootstrap --variant=minbase --include=$INCLUDE --cache-dir=$CACHE bookworm "$1" "$2" >/dev/null
+	result debootstrap "$t0" "$(now)"
+	rm -rf "$1"
+	;;
+mmdebstrap) # DIR MIRROR: the plugin's command line, cache hooks included
+	t0=$(now)
+	NSPAWN_CACHE_DIR=$CACHE unshare --mount --propagation=private -- \
+		mmdebstrap --mode=root --variant=minbase --include=$INCLUDE \
+		--hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr \
+		--skip=essential/unlink,cleanup/apt/lists \
+		--setup-hook='mkdir -p "$1/var/cache/apt/archives" && mount --bind "$NSPAWN_CACHE_DIR" "$1/var/cache/apt/archives"' \
+		--customize-hook='umount "$1/var/cache/apt/archives"' \
+		bookworm "$1" "$2" >/dev/null 2>&1
+	result mmdebstrap "$t0" "$(now)"
+	rm -rf "$1"
+	;;
+cycle) # SOURCE NAME: clone, start, one true, poweroff
+	t0=$(now)
+	machinectl clone -- "$1" "$2"
+	t1=$(now)
+	machinectl start -- "$2"
+	wait_reachable "$2"
+	t2=$(now)
+	run "$2" /bin/true
+	t3=$(now)
+	machinectl poweroff -- "$2"
+	wait_gone "$2"
+	t4=$(now)
+	result cycle "$t0" "$t4"
+	result start "$t1" "$t2"
+	result shutdown "$t3" "$t4"
+	machinectl remove -- "$2"
+	;;
+commands) # SOURCE NAME COUNT: what COUNT shell provisioners of "true" make
+	# systemd-run do (upload, chmod, run, remove), in a running container
+	machinectl clone -- "$1" "$2"
+	machinectl start -- "$2"
+	wait_reachable "$2"
+	script=/tmp/script.sh
+	i=0
+	t0=$(now)
+	while [ $i -lt "$3" ]; do
+		printf '#!/bin/sh\ntrue\n' | run "$2" /bin/dd of=$script bs=1M status=none
+		run "$2" /bin/sh -c "chmod 0755 $script"
+		run "$2" /bin/sh -c "chmod +x $script; $script"
+		run "$2" /bin/sh -c "rm -f $script"
+		i=$((i + 1))
+	done
+	result commands "$t0" "$(now)"
+	machinectl poweroff -- "$2"
+	wait_gone "$2"
+	machinectl remove -- "$2"
+	;;
+files) # SOURCE NAME FILE DIR: stream DIR in as tar, FILE in through a cat
+	# pipe and out again
+	machinectl clone -- "$1" "$2"
+	machinectl start -- "$2"
+	wait_reachable "$2"
+	t0=$(now)
+	run "$2" /bin/mkdir -p /root/bigdir
+	tar -C "$4" -cf - . | run "$2" /bin/tar -x -f - -C /root/bigdir
+	result uploaddir "$t0" "$(now)"
+	t0=$(now)
+	run "$2" /bin/sh -c 'cat > /root/big' <"$3"
+	t1=$(now)
+	run "$2" /bin/cat /root/big >"$3.out"
+	t2=$(now)
+	result upload "$t0" "$t1"
+	result download "$t1" "$t2"
+	cmp -s "$3" "$3.out" || { echo "download differs" >&2; exit 1; }
+	rm -f "$3.out"
+	machinectl poweroff -- "$2"
+	wait_gone "$2"
+	machinectl remove -- "$2"
+	;;
+up) # SOURCE NAME: a running clone, for the communicator benchmark; untimed
+	machinectl clone -- "$1" "$2"
+	machinectl start -- "$2"
+	wait_reachable "$2"
+	;;
+down) # NAME
+	machinectl poweroff -- "$1"
+	wait_gone "$1"
+	machinectl remove -- "$1"
+	;;
+import) # FILE NAME
+	t0=$(now)
+	zstd -dc -- "$1" | machinectl import-tar - "$2" >/dev/null 2>&1
+	result import "$t0" "$(now)"
+	machinectl remove -- "$2"
+	;;
+*)
+	echo "raw.sh: unknown operation $op" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,216 @@
+//go:build e2e && bench
+
+package bench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+// row is one line of the table: the plugin's samples under key against
+// the raw samples under rawKey.
+type row struct {
+	key, rawKey     string
+	operation, with string
+	goal            string
+	// throughput rows compare rates: raw time over plugin time.
+	throughput bool
+	// met says whether the goal is reached; nil for rows with none.
+	met func(ratio, pluginMedian float64) bool
+}
+
+func atMost(limit float64) func(float64, float64) bool {
+	return func(ratio, _ float64) bool { return ratio <= limit }
+}
+
+func atLeast(limit float64) func(float64, float64) bool {
+	return func(ratio, _ float64) bool { return ratio >= limit }
+}
+
+func rows(archiveMiB float64) []row {
+	return []row{
+		{key: "debootstrap", rawKey: "debootstrap",
+			operation: "base build, minbase bookworm, warm apt cache (whole `packer build`)",
+			with:      "`debootstrap` alone, same packages", goal: "<= 1.05", met: atMost(1.05)},
+		{key: "mmdebstrap", rawKey: "debootstrap",
+			operation: "the same with `bootstrapper = \"mmdebstrap\"`",
+			with:      "`debootstrap` alone, same packages", goal: "< 1: faster than the raw tool", met: atMost(0.999)},
+		{key: "mmdebstrap", rawKey: "mmdebstrap",
+			operation: "the same with `bootstrapper = \"mmdebstrap\"`",
+			with:      "`mmdebstrap` alone, same command line", goal: "<= 1.05", met: atMost(1.05)},
+		{key: "cache_base", rawKey: "cache_base",
+			operation: "second build of the same base, `cache_base = true`",
+			with:      "the first build, which fills the cache", goal: "< 0.15", met: atMost(0.15)},
+		{key: "cycle", rawKey: "cycle",
+			operation: "clone + start + one `true` provisioner + shutdown (whole `packer build`)",
+			with:      "`machinectl clone/start/poweroff` + `systemd-run` by hand", goal: "<= 1.10 and < 5 s",
+			met: func(ratio, median float64) bool { return ratio <= 1.10 && median < 5 }},
+		{key: "start", rawKey: "start",
+			operation: "container start until provisioning can begin",
+			with:      "`machinectl start`, then `systemd-run` polled until it works", goal: "<= 1.10", met: atMost(1.10)},
+		{key: "shutdown", rawKey: "shutdown",
+			operation: "shutdown until the machine is gone",
+			with:      "`machinectl poweroff`, then polled until gone", goal: "<= 1.10", met: atMost(1.10)},
+		{key: "comm-commands", rawKey: "commands",
+			operation: fmt.Sprintf("communicator: %d times the 4 calls of a shell provisioner (`true`)", commandCount),
+			with:      fmt.Sprintf("the same %d `systemd-run --machine --pipe --wait` calls", 4*commandCount), goal: "<= 1.10", met: atMost(1.10)},
+		{key: "commands", rawKey: "commands",
+			operation: fmt.Sprintf("the same as %d shell provisioners through Debian's packer", commandCount),
+			with:      fmt.Sprintf("the same %d `systemd-run` calls", 4*commandCount), goal: "(Packer's share: see below)"},
+		{key: "comm-upload", rawKey: "upload", throughput: true,
+			operation: "communicator: upload of 512 MiB",
+			with:      "`systemd-run ... sh -c 'cat > F'` pipe", goal: "throughput >= 0.9", met: atLeast(0.9)},
+		{key: "comm-download", rawKey: "download", throughput: true,
+			operation: "communicator: download of 512 MiB",
+			with:      "`systemd-run ... cat F` pipe", goal: "throughput >= 0.9", met: atLeast(0.9)},
+		{key: "upload", rawKey: "upload", throughput: true,
+			operation: "upload of 512 MiB, file provisioner through Debian's packer",
+			with:      "`systemd-run ... sh -c 'cat > F'` pipe", goal: "(Packer's share: see below)"},
+		{key: "download", rawKey: "download", throughput: true,
+			operation: "download of 512 MiB, file provisioner through Debian's packer",
+			with:      "`systemd-run ... cat F` pipe", goal: "(Packer's share: see below)"},
+		{key: "uploaddir", rawKey: "uploaddir", throughput: true,
+			operation: "upload of a directory holding 512 MiB, file provisioner through Debian's packer",
+			with:      "`tar -c | systemd-run ... tar -x` pipe", goal: "throughput >= 0.9", met: atLeast(0.9)},
+		{key: "import", rawKey: "import",
+			operation: fmt.Sprintf("import of a %.0f MiB `.tar.zst`", archiveMiB),
+			with:      "`zstd -dc | machinectl import-tar`", goal: "<= 1.05", met: atMost(1.05)},
+	}
+}
+
+func yesNo(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "no"
+}
+
+func minMedian(xs []float64) (float64, float64) {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0, 0
+	}
+	mid := s[len(s)/2]
+	if len(s)%2 == 0 {
+		mid = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[0], mid
+}
+
+// table renders the results as Markdown; the ratio compares medians.
+func (b *bench) table(archiveMiB float64) string {
+	var out strings.Builder
+	out.WriteString("| operation | compared with | plugin min / median (s) | raw min / median (s) | ratio of min / median | goal | met (min / median) |\n")
+	out.WriteString("|---|---|---|---|---|---|---|\n")
+	for _, r := range rows(archiveMiB) {
+		p, q := b.results[r.key], b.results[r.rawKey]
+		if p == nil || q == nil {
+			continue
+		}
+		pMin, pMed := minMedian(p.plugin)
+		rMin, rMed := minMedian(q.raw)
+		ratioMin, ratioMed := pMin/rMin, pMed/rMed
+		if r.throughput {
+			ratioMin, ratioMed = rMin/pMin, rMed/pMed
+		}
+		met := "-"
+		if r.met != nil {
+			met = yesNo(r.met(ratioMin, pMin)) + " / " + yesNo(r.met(ratioMed, pMed))
+		}
+		fmt.Fprintf(&out, "| %s | %s | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %s | %s |\n",
+			r.operation, r.with, pMin, pMed, rMin, rMed, ratioMin, ratioMed, r.goal, met)
+	}
+	for _, rss := range []struct {
+		what string
+		kib  int64
+	}{
+		{"plugin's peak resident set over every build above", b.peakRSS},
+		{"communicator benchmark's peak resident set (512 MiB each way)", b.commRSS},
+	} {
+		fmt.Fprintf(&out, "| %s | | %.1f MiB (peak) | | | < 64 MiB | %s |\n", rss.what, float64(rss.kib)/1024, yesNo(rss.kib < 64<<10))
+	}
+	return out.String()
+}
+
+// report is BENCHMARKS.md: the machine, the method, the table.
+func (b *bench) report(table string) string {
+	h := b.h
+	first := func(s string) string { return strings.TrimSpace(strings.SplitN(s, "\n", 2)[0]) }
+	version := func(pkg string) string {
+		return strings.TrimSpace(h.Run("dpkg-query", "-W", "-f", "${Version}", pkg))
+	}
+	return fmt.Sprintf(`# Benchmarks
+
+Made by `+"`make bench`"+` (bench/bench_test.go, bench/raw.sh) on %s. Each operation ran
+%d times with the plugin and %d times with the raw tools doing the same work, in one run,
+in one throwaway systemd host, the two sides taking turns to go first. The ratios are the
+plugin's time over the raw time (for throughput, the raw time over the plugin's), once for
+the fastest run of each side and once for the medians: the fastest run is the one the
+machine disturbed least, the median the typical one. No test asserts these figures; read
+them here.
+
+## Machine
+- CPU: %s, %d cores; memory: %s
+- kernel %s; %s; /var/tmp (the host's disk) on %s
+- in the throwaway host: Debian's packer %s, debootstrap %s, mmdebstrap %s, %s
+
+## Results
+%s
+## How each side is timed
+- Plugin rows time Debian's packer 1.6.6 running the plugin: a whole `+"`packer build`"+` where the
+  row says so, otherwise the time between the two output lines that bracket the step
+  (for example "Starting container" to "Container … is up."), stamped as they arrive.
+- Raw rows run bench/raw.sh inside the host, which times itself, so no harness cost lands
+  on that side; its polls are tight loops with no sleeps.
+- Base builds use the host's warm apt cache. Between runs the containers, trees and cached
+  bases are removed, untimed.
+`,
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), rounds, rounds,
+		cpuModel(), runtime.NumCPU(), memTotal(),
+		first(run("uname", "-r")), osName(), first(run("stat", "-f", "-c", "%T", "/var/tmp")),
+		version("packer"), version("debootstrap"), version("mmdebstrap"), first(h.Run("systemctl", "--version")),
+		table)
+}
+
+func run(argv ...string) string {
+	out, _ := exec.Command(argv[0], argv[1:]...).Output()
+	return string(out)
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+func memTotal() string {
+	b, _ := os.ReadFile("/proc/meminfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+			var kib float64
+			fmt.Sscan(f[1], &kib)
+			return fmt.Sprintf("%.0f GiB", kib/(1<<20))
+		}
+	}
+	return "unknown"
+}
+
+func osName() string {
+	b, _ := os.ReadFile("/etc/os-release")
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "PRETTY_NAME="); ok {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return "unknown OS"
+}
