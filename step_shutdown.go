@@ -101,14 +101,8 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config)
 			return nil
 		}
 	}
-	if err == nil && leader > 0 {
-		// Its init exiting is the moment it stops; watching that takes
-		// no commands, so the build follows at once. machined has the
-		// last word below either way.
-		_ = waitProcessGone(ctx, leader, cfg.timeout)
-	}
 	if err == nil {
-		err = waitGone(ctx, m, name, cfg.timeout)
+		err = waitStopped(ctx, m, name, leader, cfg.timeout)
 	}
 	if err == nil {
 		ui.Say(fmt.Sprintf("Container %s is off.", name))
@@ -131,7 +125,25 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config)
 // a signal-0 kill, so it can be tight.
 const leaderPollInterval = time.Millisecond
 
-// waitProcessGone waits until process pid has exited, for at most timeout.
+// waitStopped waits, for at most timeout in all, until the container's
+// init (leader, if known) has exited and machined no longer lists it.
+// Watching the init takes no commands, so the build follows it at once;
+// machined has the last word.
+func waitStopped(ctx context.Context, m Machine, name string, leader int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	if leader > 0 {
+		if err := waitProcessGone(ctx, leader, timeout); err != nil {
+			if errors.Is(err, errPollTimeout) {
+				return fmt.Errorf(`container %s did not stop within timeout %s; raise "timeout" if it needs longer`, name, timeout)
+			}
+			return fmt.Errorf("waiting for %s to stop: %w", name, err)
+		}
+	}
+	return waitGone(ctx, m, name, max(time.Until(deadline), pollInterval))
+}
+
+// waitProcessGone waits until process pid has exited, for at most timeout;
+// errPollTimeout says it did not.
 func waitProcessGone(ctx context.Context, pid int, timeout time.Duration) error {
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -139,9 +151,9 @@ func waitProcessGone(ctx context.Context, pid int, timeout time.Duration) error 
 		select {
 		case <-waitCtx.Done():
 			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("waiting for the container's init (PID %d) to exit: %w", pid, err)
+				return err
 			}
-			return fmt.Errorf(`container's init (PID %d) did not exit within timeout %s; raise "timeout" if it needs longer`, pid, timeout)
+			return errPollTimeout
 		case <-time.After(leaderPollInterval):
 		}
 	}

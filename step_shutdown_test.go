@@ -31,10 +31,13 @@ func TestWaitProcessGoneGivesUpAtTimeout(t *testing.T) {
 		t.Skip("no sleep:", err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	err := waitProcessGone(context.Background(), cmd.Process.Pid, 100*time.Millisecond)
-	if err == nil || !strings.Contains(err.Error(), "did not exit within timeout") {
+	f := newFakeMachine()
+	f.running["web"] = true
+	err := waitStopped(context.Background(), f, "web", cmd.Process.Pid, 100*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), `container web did not stop within timeout 100ms; raise "timeout"`) {
 		t.Errorf("got %v; want a timeout naming the option", err)
 	}
+	assertNoCall(t, f, "running")
 }
 
 func TestStopContainerWatchesTheLeader(t *testing.T) {
