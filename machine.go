@@ -51,6 +51,9 @@ type Machine interface {
 	Leader(ctx context.Context, name string) (int, error)
 	// Poweroff asks the container to shut down cleanly.
 	Poweroff(ctx context.Context, name string) error
+	// StopUnit stops the container's systemd-nspawn@ unit, even one still
+	// starting that machined does not list yet.
+	StopUnit(ctx context.Context, name string) error
 	// Terminate kills the container at once.
 	Terminate(ctx context.Context, name string) error
 	// RemoveImage deletes an image known to machined.
@@ -224,6 +227,10 @@ func (h *hostMachine) Leader(ctx context.Context, name string) (int, error) {
 
 func (h *hostMachine) Poweroff(ctx context.Context, name string) error {
 	return h.stream(ctx, nil, "machinectl", "poweroff", "--", name)
+}
+
+func (h *hostMachine) StopUnit(ctx context.Context, name string) error {
+	return h.stream(ctx, nil, "systemctl", "stop", "--", "systemd-nspawn@"+name+".service")
 }
 
 func (h *hostMachine) Terminate(ctx context.Context, name string) error {

@@ -202,6 +202,10 @@ func (f *fakeMachine) Leader(ctx context.Context, name string) (int, error) {
 	return f.leader, nil
 }
 
+func (f *fakeMachine) StopUnit(ctx context.Context, name string) error {
+	return f.record("stop-unit %s", name)
+}
+
 func (f *fakeMachine) Poweroff(ctx context.Context, name string) error {
 	if err := f.record("poweroff %s", name); err != nil {
 		return err

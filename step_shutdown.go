@@ -96,8 +96,13 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config)
 	leader, _ := m.Leader(ctx, name)
 	err := m.Poweroff(ctx, name)
 	if err != nil {
-		// It may have stopped by itself (a provisioner's poweroff).
+		// It may have stopped by itself (a provisioner's poweroff), or
+		// not be registered yet: a cancelled machinectl start leaves its
+		// unit starting, so stop that too.
 		if up, qerr := m.Running(ctx, name); qerr == nil && !up {
+			if err := m.StopUnit(context.WithoutCancel(ctx), name); err != nil {
+				return fmt.Errorf("stopping systemd-nspawn@%s.service: %w; stop it with: systemctl stop systemd-nspawn@%s.service", name, err, name)
+			}
 			return nil
 		}
 	}

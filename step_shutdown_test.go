@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -60,4 +61,19 @@ func TestStopContainerWatchesTheLeader(t *testing.T) {
 	if !strings.Contains(out.String(), "Container web is off.") {
 		t.Errorf("output does not say the container is off:\n%s", out.String())
 	}
+}
+
+// A cancelled machinectl start leaves the unit starting before machined
+// lists the machine: stopping must reach the unit.
+func TestStopContainerStopsAUnitStillStarting(t *testing.T) {
+	f := newFakeMachine()
+	f.failOn["poweroff"] = errors.New("No machine 'web' known")
+	cfg := &Config{timeout: time.Second}
+	cfg.PackerBuildName = "web"
+	var out strings.Builder
+	ui := &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: &out, ErrorWriter: &out}
+	if err := stopContainer(context.Background(), f, ui, cfg); err != nil {
+		t.Fatalf("stopContainer: %v", err)
+	}
+	assertCalls(t, f, "poweroff web", "running web", "stop-unit web")
 }
