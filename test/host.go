@@ -173,6 +173,13 @@ var (
 // removes it, whatever the test's outcome.
 func BootHost(t *testing.T) *Host {
 	t.Helper()
+	return bootHost(t, true)
+}
+
+// bootHost boots a host; with retry, a host that does not come up (rare:
+// its boot can stall on a loaded machine) is replaced by a fresh one once.
+func bootHost(t *testing.T, retry bool) *Host {
+	t.Helper()
 	tarball := hostTarball(t)
 	dir, err := os.MkdirTemp("/var/tmp", "nspawn-e2e-")
 	if err != nil {
@@ -227,6 +234,11 @@ func BootHost(t *testing.T) *Host {
 		t.Fatalf("starting systemd-nspawn: %v", err)
 	}
 	if err := h.waitBooted(90 * time.Second); err != nil {
+		if retry {
+			t.Logf("booting the host: %v; trying once more with a fresh one", err)
+			h.stop()
+			return bootHost(t, false)
+		}
 		t.Fatalf("booting the host: %v", err)
 	}
 	return h
