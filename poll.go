@@ -17,6 +17,11 @@ var errPollTimeout = errors.New("timed out")
 // pollUntil asks done every pollInterval until it says yes, for at most
 // timeout; it returns ctx's error if the build ends first.
 func pollUntil(ctx context.Context, timeout time.Duration, done func(context.Context) bool) error {
+	return pollEvery(ctx, pollInterval, timeout, done)
+}
+
+// pollEvery is pollUntil asking every interval.
+func pollEvery(ctx context.Context, interval, timeout time.Duration, done func(context.Context) bool) error {
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for !done(waitCtx) {
@@ -26,7 +31,7 @@ func pollUntil(ctx context.Context, timeout time.Duration, done func(context.Con
 				return err
 			}
 			return errPollTimeout
-		case <-time.After(pollInterval):
+		case <-time.After(interval):
 		}
 	}
 	return nil

@@ -150,19 +150,9 @@ func waitStopped(ctx context.Context, m Machine, name string, leader int, timeou
 // waitProcessGone waits until process pid has exited, for at most timeout;
 // errPollTimeout says it did not.
 func waitProcessGone(ctx context.Context, pid int, timeout time.Duration) error {
-	waitCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for syscall.Kill(pid, 0) == nil {
-		select {
-		case <-waitCtx.Done():
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			return errPollTimeout
-		case <-time.After(leaderPollInterval):
-		}
-	}
-	return nil
+	return pollEvery(ctx, leaderPollInterval, timeout, func(context.Context) bool {
+		return syscall.Kill(pid, 0) != nil
+	})
 }
 
 // waitGone waits until machined no longer lists the machine, for at most
