@@ -49,17 +49,11 @@ func TestStopContainerWatchesTheLeader(t *testing.T) {
 	f := newFakeMachine()
 	f.running["web"] = true
 	f.leader = done.Process.Pid // exited: the wait ends at once
-	cfg := &Config{timeout: time.Second}
-	cfg.PackerBuildName = "web"
-	var out strings.Builder
-	ui := &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: &out, ErrorWriter: &out}
-	if err := stopContainer(context.Background(), f, ui, cfg); err != nil {
-		t.Fatalf("stopContainer: %v", err)
-	}
+	out := stopWeb(t, f)
 	assertCalls(t, f, "leader web", "poweroff web", "running web")
 	assertNoCall(t, f, "terminate")
-	if !strings.Contains(out.String(), "Container web is off.") {
-		t.Errorf("output does not say the container is off:\n%s", out.String())
+	if !strings.Contains(out, "Container web is off.") {
+		t.Errorf("output does not say the container is off:\n%s", out)
 	}
 }
 
@@ -68,6 +62,14 @@ func TestStopContainerWatchesTheLeader(t *testing.T) {
 func TestStopContainerStopsAUnitStillStarting(t *testing.T) {
 	f := newFakeMachine()
 	f.failOn["poweroff"] = errors.New("No machine 'web' known")
+	stopWeb(t, f)
+	assertCalls(t, f, "poweroff web", "running web", "stop-unit web")
+}
+
+// stopWeb runs stopContainer on the container "web" with a one-second
+// timeout and returns what it said.
+func stopWeb(t *testing.T, f *fakeMachine) string {
+	t.Helper()
 	cfg := &Config{timeout: time.Second}
 	cfg.PackerBuildName = "web"
 	var out strings.Builder
@@ -75,5 +77,5 @@ func TestStopContainerStopsAUnitStillStarting(t *testing.T) {
 	if err := stopContainer(context.Background(), f, ui, cfg); err != nil {
 		t.Fatalf("stopContainer: %v", err)
 	}
-	assertCalls(t, f, "poweroff web", "running web", "stop-unit web")
+	return out.String()
 }
