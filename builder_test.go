@@ -245,10 +245,43 @@ func TestCancelDuringProvisioningStopsAndRemoves(t *testing.T) {
 func TestStartTimesOut(t *testing.T) {
 	tb := newTestBuild(t, "timeout", "300ms")
 	makeTreeOnDebootstrap(tb)
-	tb.fake.states = []string{"starting"}
+	// Running, but its bus never answers: boot stuck before basic.target.
+	tb.fake.failOn["system-state"] = errors.New("Failed to connect to bus: No such file or directory")
 	_, err := tb.run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "did not finish booting within timeout 300ms") || !strings.Contains(err.Error(), `raise "timeout"`) {
+	if err == nil || !strings.Contains(err.Error(), "did not accept commands within timeout 300ms") || !strings.Contains(err.Error(), `raise "timeout"`) {
 		t.Fatalf("Run error %v; want a timeout naming the option", err)
+	}
+	assertCalls(t, tb.fake, "start web", "poweroff web", "remove-tree")
+}
+
+// Provisioning begins once the container's systemd answers, as a hand-run
+// systemd-run would first work, not at the end of its boot.
+func TestProvisioningBeginsWhileServicesStart(t *testing.T) {
+	tb := newTestBuild(t)
+	makeTreeOnDebootstrap(tb)
+	tb.fake.states = []string{"starting"}
+	if _, err := tb.run(context.Background()); err != nil {
+		t.Fatalf("Run: %v\n%s", err, tb.out)
+	}
+	if !tb.hook.RunCalled {
+		t.Error("provisioners did not run")
+	}
+	if n := strings.Count(strings.Join(tb.fake.callLog(), "\n"), "system-state web"); n != 1 {
+		t.Errorf("asked the container's state %d times; want once", n)
+	}
+}
+
+func TestStartFailsAtOnceInEmergencyMode(t *testing.T) {
+	tb := newTestBuild(t, "timeout", "10s")
+	makeTreeOnDebootstrap(tb)
+	tb.fake.states = []string{"maintenance"}
+	t0 := time.Now()
+	_, err := tb.run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "emergency or rescue mode") {
+		t.Fatalf("Run error %v; want one naming emergency mode", err)
+	}
+	if took := time.Since(t0); took > 5*time.Second {
+		t.Errorf("took %s: it waited for the timeout", took)
 	}
 	assertCalls(t, tb.fake, "start web", "poweroff web", "remove-tree")
 }

@@ -123,8 +123,9 @@ type Config struct {
 	// The group for `exec_user`'s commands (`systemd-run --gid`).
 	// Default: the user's own.
 	ExecGroup string `mapstructure:"exec_group"`
-	// How long to wait for the container to boot, and again to shut down:
-	// a duration such as `90s`, `2m` or `1m30s`. Default `20s`.
+	// How long to wait for the container's systemd to accept commands once
+	// started, and again for it to shut down: a duration such as `90s`,
+	// `2m` or `1m30s`. Default `20s`.
 	Timeout string `mapstructure:"timeout"`
 
 	timeout time.Duration

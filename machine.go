@@ -44,8 +44,9 @@ type Machine interface {
 	SetReadOnly(ctx context.Context, name string) error
 	// Start boots the image name with machinectl start.
 	Start(ctx context.Context, name string) error
-	// SystemState asks the container's systemd how far it has booted
-	// ("starting", "running", "degraded", ...), waiting for boot to end.
+	// SystemState asks the container's systemd, through its bus, how far
+	// it has booted ("starting", "running", "degraded", ...); it fails
+	// while that bus does not answer.
 	SystemState(ctx context.Context, name string) (string, error)
 	// Leader is the PID, on this host, of the container's init.
 	Leader(ctx context.Context, name string) (int, error)
@@ -200,7 +201,7 @@ func (h *hostMachine) Start(ctx context.Context, name string) error {
 }
 
 func (h *hostMachine) SystemState(ctx context.Context, name string) (string, error) {
-	out, err := h.output(ctx, "systemctl", "--machine="+name, "is-system-running", "--wait")
+	out, err := h.output(ctx, "systemctl", "--machine="+name, "is-system-running")
 	state := strings.TrimSpace(out)
 	// is-system-running exits non-zero for every state but "running".
 	var exitErr *exec.ExitError

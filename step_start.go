@@ -10,8 +10,8 @@ import (
 	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
 )
 
-// stepStart boots the container and waits until its systemd has finished
-// starting up, so systemd-run --machine works.
+// stepStart boots the container and waits until its systemd accepts
+// commands, which is when provisioning can begin.
 type stepStart struct{}
 
 func (s *stepStart) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
@@ -31,7 +31,7 @@ func (s *stepStart) Run(ctx context.Context, state multistep.StateBag) multistep
 	if err := m.Start(ctx, name); err != nil {
 		return halt(state, fmt.Errorf("start %s: %w; see journalctl -u systemd-nspawn@%s", name, err, name))
 	}
-	if err := waitRunning(ctx, m, name, cfg.timeout); err != nil {
+	if err := waitReady(ctx, m, name, cfg.timeout); err != nil {
 		return halt(state, err)
 	}
 	ui.Say(fmt.Sprintf("Container %s is up.", name))
@@ -41,23 +41,26 @@ func (s *stepStart) Run(ctx context.Context, state multistep.StateBag) multistep
 // aliveInterval paces the check that a booting container still runs.
 const aliveInterval = 100 * time.Millisecond
 
-// waitRunning waits until the container's systemd reports running or
-// degraded, for at most timeout.
-func waitRunning(ctx context.Context, m Machine, name string, timeout time.Duration) error {
+// waitReady waits, for at most timeout, until the container's systemd
+// answers on its bus. It answers only once basic.target is reached (the
+// bus daemon starts after it), and every command the communicator runs is
+// a unit ordered after basic.target too: so provisioning starts exactly
+// when a hand-run systemd-run would first work, while the services of
+// multi-user.target may still be starting.
+func waitReady(ctx context.Context, m Machine, name string, timeout time.Duration) error {
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	last := "not reachable"
+	last := "not answering yet"
 	var lastAlive time.Time
 	for {
 		st, err := m.SystemState(waitCtx, name)
 		switch {
-		case err == nil && (st == "running" || st == "degraded"):
+		case err == nil && (st == "initializing" || st == "starting" || st == "running" || st == "degraded"):
 			return nil
 		case err == nil && (st == "stopping" || st == "offline"):
 			return fmt.Errorf("start %s: the container's systemd is %s; see journalctl -u systemd-nspawn@%s", name, st, name)
-		case err == nil && st == "":
-			// The wait for the end of boot was cut short by the deadline.
-			last = "still starting"
+		case err == nil && st == "maintenance":
+			return fmt.Errorf("start %s: the container booted into emergency or rescue mode; see journalctl -u systemd-nspawn@%s", name, name)
 		case err == nil:
 			last = st
 		}
@@ -74,7 +77,7 @@ func waitRunning(ctx context.Context, m Machine, name string, timeout time.Durat
 			if errors.Is(ctx.Err(), context.Canceled) {
 				return fmt.Errorf("start %s: %w", name, ctx.Err())
 			}
-			return fmt.Errorf(`start %s: the container did not finish booting within timeout %s (its systemd: %s); raise "timeout" or see journalctl -u systemd-nspawn@%s`,
+			return fmt.Errorf(`start %s: the container's systemd did not accept commands within timeout %s (its state: %s); raise "timeout" or see journalctl -u systemd-nspawn@%s`,
 				name, timeout, last, name)
 		case <-time.After(pollInterval):
 		}

@@ -23,9 +23,11 @@ func TestFaults(t *testing.T) {
 	archive := h.baseArchive()
 	h.BaseContainer()
 
-	// An image whose boot never finishes: a start-up job that hangs.
+	// An image whose systemd never accepts commands: an early start-up
+	// job that hangs, so basic.target, and the bus after it, never come.
 	h.Run("machinectl", "clone", "base", "hangs-base")
-	writeUnit(t, h.machine("hangs-base", ""), "hang.service", "[Unit]\nDescription=hangs boot\n[Service]\nType=oneshot\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n")
+	writeUnit(t, h.machine("hangs-base", ""), "hang.service", "sysinit.target",
+		"[Unit]\nDescription=hangs early boot\nDefaultDependencies=no\nBefore=sysinit.target\n[Service]\nType=oneshot\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=sysinit.target\n")
 	// An image without systemd.
 	h.Run("machinectl", "clone", "base", "nosystemd-base")
 	if err := os.Remove(h.machine("nosystemd-base", "usr/lib/systemd/systemd")); err != nil {
@@ -67,7 +69,7 @@ build {
 
 	t.Run("boot never finishes", func(t *testing.T) {
 		r := h.packer(dir, "build", "-only=*.hangs", ".")
-		expectFailure(t, r, "did not finish booting within timeout 10s", `raise "timeout"`)
+		expectFailure(t, r, "did not accept commands within timeout 10s", `raise "timeout"`)
 		if r.took > 10*time.Second+30*time.Second {
 			t.Errorf("took %s; want about the 10s timeout", r.took)
 		}
@@ -156,14 +158,14 @@ func (h *Host) noToolsRunning() {
 	}
 }
 
-// writeUnit installs and enables a unit in the image at root.
-func writeUnit(t *testing.T, root, name, body string) {
+// writeUnit installs the unit name in the image at root, wanted by target.
+func writeUnit(t *testing.T, root, name, target, body string) {
 	t.Helper()
 	dir := filepath.Join(root, "etc/systemd/system")
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	wants := filepath.Join(dir, "multi-user.target.wants")
+	wants := filepath.Join(dir, target+".wants")
 	if err := os.MkdirAll(wants, 0o755); err != nil {
 		t.Fatal(err)
 	}
