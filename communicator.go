@@ -83,7 +83,7 @@ func (c *communicator) UploadDir(dst, src string, exclude []string) error {
 	}
 	// An OS pipe, so tar in the container reads what writeTar writes with
 	// no copy in between.
-	pr, pw, err := os.Pipe()
+	pr, pw, err := bulkPipe()
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", src, err)
 	}

@@ -302,12 +302,13 @@ func detachedStdin(r io.Reader) (stdin *os.File, done func(), err error) {
 	if f, ok := r.(*os.File); ok {
 		return f, func() {}, nil
 	}
-	pr, pw, err := os.Pipe()
+	pr, pw, err := bulkPipe()
 	if err != nil {
 		return nil, nil, err
 	}
 	go func() {
-		_, _ = io.Copy(pw, r)
+		// Hiding pw's ReadFrom makes the copy use the large buffer.
+		_, _ = io.CopyBuffer(struct{ io.Writer }{pw}, r, make([]byte, copyBuffer))
 		pw.Close()
 	}()
 	return pr, func() { pr.Close() }, nil

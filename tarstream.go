@@ -2,6 +2,7 @@ package main
 
 import (
 	"archive/tar"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -14,9 +15,12 @@ import (
 
 // writeTar streams the tree under src as a tar archive whose entries sit
 // under prefix ("" for the tree's contents), skipping excluded paths.
+// archive/tar writes each header; the file bodies go by copyFile, which
+// can hand them to the kernel (archive/tar would copy them through a
+// 32 KiB buffer).
 func writeTar(w io.Writer, src, prefix string, exclude []string) error {
-	tw := tar.NewWriter(w)
 	root := filepath.Clean(src)
+	var header bytes.Buffer
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -55,7 +59,13 @@ func writeTar(w io.Writer, src, prefix string, exclude []string) error {
 			hdr.Name += "/"
 		}
 		hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "root", "root"
-		if err := tw.WriteHeader(hdr); err != nil {
+		// A fresh writer per entry renders just this header's blocks;
+		// the body is written past it.
+		header.Reset()
+		if err := tar.NewWriter(&header).WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := w.Write(header.Bytes()); err != nil {
 			return err
 		}
 		if !info.Mode().IsRegular() {
@@ -66,13 +76,26 @@ func writeTar(w io.Writer, src, prefix string, exclude []string) error {
 			return err
 		}
 		defer f.Close()
-		_, err = io.Copy(tw, f)
+		if err := copyFile(w, f, hdr.Size); err != nil {
+			return err
+		}
+		_, err = w.Write(make([]byte, padding(hdr.Size)))
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return tw.Close()
+	// The end of an archive: two zero blocks.
+	_, err = w.Write(make([]byte, 2*tarBlock))
+	return err
+}
+
+// tarBlock is tar's unit: every header and body fills whole blocks.
+const tarBlock = 512
+
+// padding is how many zero bytes fill a body of size to whole blocks.
+func padding(size int64) int64 {
+	return (tarBlock - size%tarBlock) % tarBlock
 }
 
 // extractTar unpacks a tar stream into dst. It works through os.Root, so
