@@ -51,17 +51,26 @@ func (c *communicator) Start(_ context.Context, cmd *packersdk.RemoteCmd) error 
 
 // Upload writes r to the file dst in the container, with fi's mode if given.
 func (c *communicator) Upload(dst string, r io.Reader, fi *os.FileInfo) error {
-	// dd takes everything after "of=" as the path, whatever its bytes.
-	if err := c.run(r, nil, "/bin/dd", "of="+dst, "bs=1M", "status=none"); err != nil {
+	if err := c.run(r, nil, uploadArgv(dst, fi)...); err != nil {
 		return fmt.Errorf("upload to %s: %w", dst, err)
 	}
-	if fi != nil && *fi != nil {
-		mode := fmt.Sprintf("%04o", (*fi).Mode().Perm())
-		if err := c.run(nil, nil, "/bin/chmod", mode, "--", dst); err != nil {
-			return fmt.Errorf("upload to %s: %w", dst, err)
-		}
-	}
 	return nil
+}
+
+// setModeScript writes stdin to "$1", then gives it mode "$2": one command
+// where dd and chmod would take two (a provisioner's script upload is on
+// every shell provisioner's path). The path and mode are arguments, never
+// part of the script, so no quoting is needed.
+const setModeScript = `dd of="$1" bs=1M status=none && chmod "$2" -- "$1"`
+
+// uploadArgv is the command that writes an upload to dst: dd, which takes
+// everything after "of=" as the path, whatever its bytes.
+func uploadArgv(dst string, fi *os.FileInfo) []string {
+	if fi == nil || *fi == nil {
+		return []string{"/bin/dd", "of=" + dst, "bs=1M", "status=none"}
+	}
+	mode := fmt.Sprintf("%04o", (*fi).Mode().Perm())
+	return []string{"/bin/sh", "-c", setModeScript, "sh", dst, mode}
 }
 
 // UploadDir copies the host directory src into dst in the container. As

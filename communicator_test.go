@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -133,8 +134,7 @@ func TestUploadAndDownloadPassPathsAsArguments(t *testing.T) {
 			t.Fatalf("Download(%q): %v", dst, err)
 		}
 		wantArgvs := [][]string{
-			{"/bin/dd", "of=" + dst, "bs=1M", "status=none"},
-			{"/bin/chmod", "0750", "--", dst},
+			{"/bin/sh", "-c", setModeScript, "sh", dst, "0750"},
 			{"/bin/cat", "--", dst},
 		}
 		if !reflect.DeepEqual(log.argvs, wantArgvs) {
@@ -267,5 +267,37 @@ func TestExecUserRunsEveryCommand(t *testing.T) {
 	}
 	if len(users) != 2 {
 		t.Errorf("%d commands recorded, want 2", len(users))
+	}
+}
+
+// The mode-setting upload runs in a real shell: the path and mode must
+// arrive whole, never as part of the script.
+func TestUploadWithModeRunsInARealShell(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	dir := t.TempDir()
+	for _, name := range []string{`a b'c' "d" $(touch pwned) ;x`, "-n", "new\nline", "of=x"} {
+		dst := filepath.Join(dir, name)
+		info := os.FileInfo(fakeInfo{mode: 0o751})
+		argv := uploadArgv(dst, &info)
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Dir = dir
+		cmd.Stdin = strings.NewReader("body of " + name)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%q: %v: %s", name, err, out)
+		}
+		got, err := os.ReadFile(dst)
+		if err != nil || string(got) != "body of "+name {
+			t.Errorf("%q: content %q (%v)", name, got, err)
+		}
+		if st, err := os.Stat(dst); err != nil {
+			t.Errorf("%q: %v", name, err)
+		} else if st.Mode().Perm() != 0o751 {
+			t.Errorf("%q: mode %v; want 0751", name, st.Mode().Perm())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
+		t.Error("part of a path ran as a command")
 	}
 }
