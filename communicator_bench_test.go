@@ -64,7 +64,12 @@ func TestCommunicatorBench(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		if err := c.Upload("/root/big", f, nil); err != nil {
+		// As Packer's file provisioner does, with the file's details.
+		fi, err := f.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Upload("/tmp/big", f, &fi); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -75,7 +80,7 @@ func TestCommunicatorBench(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		if err := c.Download("/root/big", f); err != nil {
+		if err := c.Download("/tmp/big", f); err != nil {
 			t.Fatal(err)
 		}
 	})

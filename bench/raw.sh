@@ -83,18 +83,18 @@ commands) # SOURCE NAME COUNT: what COUNT shell provisioners of "true" make
 	machinectl remove -- "$2"
 	;;
 files) # SOURCE NAME FILE DIR: stream DIR in as tar, FILE in through a cat
-	# pipe and out again
+	# pipe and out again, into the container's /tmp (a tmpfs)
 	machinectl clone -- "$1" "$2"
 	machinectl start -- "$2"
 	wait_reachable "$2"
 	t0=$(now)
-	run "$2" /bin/mkdir -p /root/bigdir
-	tar -C "$4" -cf - . | run "$2" /bin/tar -x -f - -C /root/bigdir
+	run "$2" /bin/mkdir -p /tmp/bigdir
+	tar -C "$4" -cf - . | run "$2" /bin/tar -x -f - -C /tmp/bigdir
 	result uploaddir "$t0" "$(now)"
 	t0=$(now)
-	run "$2" /bin/sh -c 'cat > /root/big' <"$3"
+	run "$2" /bin/sh -c 'cat > /tmp/big' <"$3"
 	t1=$(now)
-	run "$2" /bin/cat /root/big >"$3.out"
+	run "$2" /bin/cat /tmp/big >"$3.out"
 	t2=$(now)
 	result upload "$t0" "$t1"
 	result download "$t1" "$t2"
