@@ -26,7 +26,7 @@ import (
 
 // rounds is how often each operation runs on each side; BENCH_ROUNDS
 // changes it for a quick look.
-var rounds = envInt("BENCH_ROUNDS", 3)
+var rounds = envInt("BENCH_ROUNDS", 5)
 
 // only, from BENCH_ONLY (comma-separated operation names), runs a subset;
 // BENCHMARKS.md is then left alone.

@@ -170,6 +170,10 @@ them here.
   on that side; its polls are tight loops with no sleeps.
 - Base builds use the host's warm apt cache. Between runs the containers, trees and cached
   bases are removed, untimed.
+- Base builds, clones and imports write to the disk (`+"`/var/lib/machines`"+`), as a user's do.
+  The file rows move their data between the host's and the container's `+"`/tmp`"+`, both
+  in memory (tmpfs), so they time the transfer, not this disk, whose write speed swings by
+  a factor of three between runs.
 `,
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), rounds, rounds,
 		cpuModel(), runtime.NumCPU(), memTotal(),
