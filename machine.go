@@ -365,12 +365,12 @@ func toolName(argv []string) string {
 	return strings.Join(argv[:min(2, len(argv))], " ")
 }
 
-// pipeline runs from | to through a pipe of its own, both tools' messages
-// on the UI. The consumer's failure says most (it saw the data), so it
+// pipeline runs from | to through a pipe of its own (a bulk one: fewer
+// turns between the two), both tools' messages on the UI. The consumer's failure says most (it saw the data), so it
 // wins; a producer that failed while the consumer took a short stream
 // still fails the whole.
 func (h *hostMachine) pipeline(ctx context.Context, from, to []string) error {
-	pr, pw, err := os.Pipe()
+	pr, pw, err := bulkPipe()
 	if err != nil {
 		return err
 	}
