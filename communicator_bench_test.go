@@ -58,6 +58,11 @@ func TestCommunicatorBench(t *testing.T) {
 			start("rm -f " + script)
 		}
 	})
+	timed("comm-true", func() {
+		for i := 0; i < count; i++ {
+			start("true")
+		}
+	})
 	timed("comm-upload", func() {
 		f, err := os.Open(file)
 		if err != nil {
