@@ -203,7 +203,13 @@ func (f *fakeMachine) Leader(ctx context.Context, name string) (int, error) {
 }
 
 func (f *fakeMachine) StopUnit(ctx context.Context, name string) error {
-	return f.record("stop-unit %s", name)
+	if err := f.record("stop-unit %s", name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.running, name)
+	return nil
 }
 
 func (f *fakeMachine) Poweroff(ctx context.Context, name string) error {

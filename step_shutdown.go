@@ -97,13 +97,18 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config)
 	err := m.Poweroff(ctx, name)
 	if err != nil {
 		// It may have stopped by itself (a provisioner's poweroff), or
-		// not be registered yet: a cancelled machinectl start leaves its
-		// unit starting, so stop that too.
-		if up, qerr := m.Running(ctx, name); qerr == nil && !up {
-			if err := m.StopUnit(context.WithoutCancel(ctx), name); err != nil {
-				return fmt.Errorf("stopping systemd-nspawn@%s.service: %w; stop it with: systemctl stop systemd-nspawn@%s.service", name, err, name)
-			}
+		// machined may not have listed it yet: a cancelled machinectl
+		// start leaves its unit starting, and machinectl terminate fails
+		// on that start job. Stopping the unit covers both; what still
+		// runs after it is terminated below.
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.timeout)
+		uerr := m.StopUnit(stopCtx, name)
+		cancel()
+		if up, qerr := m.Running(ctx, name); uerr == nil && qerr == nil && !up {
 			return nil
+		}
+		if uerr != nil {
+			err = fmt.Errorf("%w; stopping systemd-nspawn@%s.service: %w", err, name, uerr)
 		}
 	}
 	if err == nil {

@@ -63,7 +63,33 @@ func TestStopContainerStopsAUnitStillStarting(t *testing.T) {
 	f := newFakeMachine()
 	f.failOn["poweroff"] = errors.New("No machine 'web' known")
 	stopWeb(t, f)
-	assertCalls(t, f, "poweroff web", "running web", "stop-unit web")
+	assertCalls(t, f, "poweroff web", "stop-unit web", "running web")
+	assertNoCall(t, f, "terminate")
+}
+
+// machined may list it between the failed poweroff and the check: the
+// unit's start job is still pending then, and machinectl terminate would
+// fail on it, so the unit is stopped all the same.
+func TestStopContainerStopsAUnitListedMeanwhile(t *testing.T) {
+	f := newFakeMachine()
+	f.running["web"] = true
+	f.failOn["poweroff"] = errors.New("No machine 'web' known")
+	stopWeb(t, f)
+	assertCalls(t, f, "poweroff web", "stop-unit web", "running web")
+	assertNoCall(t, f, "terminate")
+}
+
+// A unit that will not stop in time is terminated.
+func TestStopContainerTerminatesWhatTheUnitStopLeaves(t *testing.T) {
+	f := newFakeMachine()
+	f.running["web"] = true
+	f.failOn["poweroff"] = errors.New("No machine 'web' known")
+	f.failOn["stop-unit"] = errors.New("timed out")
+	out := stopWeb(t, f)
+	assertCalls(t, f, "poweroff web", "stop-unit web", "running web", "terminate web")
+	if !strings.Contains(out, "stopping systemd-nspawn@web.service: timed out") {
+		t.Errorf("the warning does not say the unit stop failed:\n%s", out)
+	}
 }
 
 // stopWeb runs stopContainer on the container "web" with a one-second
