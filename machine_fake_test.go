@@ -203,7 +203,12 @@ func (f *fakeMachine) Leader(ctx context.Context, name string) (int, error) {
 }
 
 func (f *fakeMachine) StopUnit(ctx context.Context, name string) error {
-	if err := f.record("stop-unit %s", name); err != nil {
+	return f.stop("stop-unit", name)
+}
+
+// stop records verb and, unless told to fail, stops the machine.
+func (f *fakeMachine) stop(verb, name string) error {
+	if err := f.record("%s %s", verb, name); err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -225,13 +230,7 @@ func (f *fakeMachine) Poweroff(ctx context.Context, name string) error {
 }
 
 func (f *fakeMachine) Terminate(ctx context.Context, name string) error {
-	if err := f.record("terminate %s", name); err != nil {
-		return err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.running, name)
-	return nil
+	return f.stop("terminate", name)
 }
 
 func (f *fakeMachine) RemoveImage(ctx context.Context, name string) error {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -57,26 +58,21 @@ func TestStopContainerWatchesTheLeader(t *testing.T) {
 	}
 }
 
-// A cancelled machinectl start leaves the unit starting before machined
-// lists the machine: stopping must reach the unit.
-func TestStopContainerStopsAUnitStillStarting(t *testing.T) {
-	f := newFakeMachine()
-	f.failOn["poweroff"] = errors.New("No machine 'web' known")
-	stopWeb(t, f)
-	assertCalls(t, f, "poweroff web", "stop-unit web", "running web")
-	assertNoCall(t, f, "terminate")
-}
-
-// machined may list it between the failed poweroff and the check: the
-// unit's start job is still pending then, and machinectl terminate would
-// fail on it, so the unit is stopped all the same.
-func TestStopContainerStopsAUnitListedMeanwhile(t *testing.T) {
-	f := newFakeMachine()
-	f.running["web"] = true
-	f.failOn["poweroff"] = errors.New("No machine 'web' known")
-	stopWeb(t, f)
-	assertCalls(t, f, "poweroff web", "stop-unit web", "running web")
-	assertNoCall(t, f, "terminate")
+// When poweroff fails, the unit is stopped: a cancelled machinectl start
+// leaves it starting before machined lists the machine, and machined may
+// list it between the failed poweroff and the check, while the unit's
+// start job, which machinectl terminate fails on, is still pending.
+func TestStopContainerStopsTheUnitWhenPoweroffFails(t *testing.T) {
+	for _, listed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("listed=%v", listed), func(t *testing.T) {
+			f := newFakeMachine()
+			f.running["web"] = listed
+			f.failOn["poweroff"] = errors.New("No machine 'web' known")
+			stopWeb(t, f)
+			assertCalls(t, f, "poweroff web", "stop-unit web", "running web")
+			assertNoCall(t, f, "terminate")
+		})
+	}
 }
 
 // A unit that will not stop in time is terminated.
