@@ -307,8 +307,10 @@ func detachedStdin(r io.Reader) (stdin *os.File, done func(), err error) {
 		return nil, nil, err
 	}
 	go func() {
+		buf := copyBuffers.Get().(*[]byte)
+		defer copyBuffers.Put(buf)
 		// Hiding pw's ReadFrom makes the copy use the large buffer.
-		_, _ = io.CopyBuffer(struct{ io.Writer }{pw}, r, make([]byte, copyBuffer))
+		_, _ = io.CopyBuffer(struct{ io.Writer }{pw}, r, *buf)
 		pw.Close()
 	}()
 	return pr, func() { pr.Close() }, nil
@@ -365,10 +367,10 @@ func toolName(argv []string) string {
 	return strings.Join(argv[:min(2, len(argv))], " ")
 }
 
-// pipeline runs from | to through a pipe of its own (a bulk one: fewer
-// turns between the two), both tools' messages on the UI. The consumer's failure says most (it saw the data), so it
-// wins; a producer that failed while the consumer took a short stream
-// still fails the whole.
+// pipeline runs from | to through a bulk pipe of its own (fewer turns
+// between the two), both tools' messages on the UI. The consumer's failure
+// says most (it saw the data), so it wins; a producer that failed while the
+// consumer took a short stream still fails the whole.
 func (h *hostMachine) pipeline(ctx context.Context, from, to []string) error {
 	pr, pw, err := bulkPipe()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"syscall"
 )
 
@@ -34,6 +35,10 @@ func bulkPipe() (r, w *os.File, err error) {
 // copyBuffer is the chunk a bulk copy through this process moves at once.
 const copyBuffer = 1 << 20
 
+// copyBuffers keeps copy buffers between uploads: every shell provisioner
+// uploads its script, and a fresh 1 MiB each time would be wasted work.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, copyBuffer); return &b }}
+
 // copyFile writes the next n bytes of f to w. Into a pipe, it uses
 // sendfile(2), so the bytes go from the page cache to the pipe without
 // passing through this process.
@@ -50,9 +55,14 @@ func copyFile(w io.Writer, f *os.File, n int64) error {
 	}
 	copied, err := io.CopyBuffer(w, io.LimitReader(f, n), make([]byte, min(n, copyBuffer)))
 	if err == nil && copied < n {
-		err = fmt.Errorf("%s: file shrank while being read", f.Name())
+		err = shrank(f)
 	}
 	return err
+}
+
+// shrank is the error for a file that ended before its size said.
+func shrank(f *os.File) error {
+	return fmt.Errorf("%s: file shrank while being read", f.Name())
 }
 
 // errNoSendfile says the kernel cannot sendfile between these two files;
@@ -88,7 +98,7 @@ func sendfile(out, f *os.File, n int64) (int64, error) {
 					opErr = err
 					return true
 				case k == 0:
-					opErr = fmt.Errorf("%s: file shrank while being read", f.Name())
+					opErr = shrank(f)
 					return true
 				}
 				sent += int64(k)

@@ -79,19 +79,22 @@ func writeTar(w io.Writer, src, prefix string, exclude []string) error {
 		if err := copyFile(w, f, hdr.Size); err != nil {
 			return err
 		}
-		_, err = w.Write(make([]byte, padding(hdr.Size)))
+		_, err = w.Write(zeroBlocks[:padding(hdr.Size)])
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	// The end of an archive: two zero blocks.
-	_, err = w.Write(make([]byte, 2*tarBlock))
+	_, err = w.Write(zeroBlocks[:])
 	return err
 }
 
 // tarBlock is tar's unit: every header and body fills whole blocks.
 const tarBlock = 512
+
+// zeroBlocks pads bodies and ends the archive; it is never written to.
+var zeroBlocks [2 * tarBlock]byte
 
 // padding is how many zero bytes fill a body of size to whole blocks.
 func padding(size int64) int64 {
