@@ -271,6 +271,21 @@ func TestProvisioningBeginsWhileServicesStart(t *testing.T) {
 	}
 }
 
+// A container that answers within aliveInterval is not also asked whether
+// it died: that check is a machinectl run that delays the next poll.
+func TestQuickBootIsNotCheckedForDeath(t *testing.T) {
+	tb := newTestBuild(t)
+	makeTreeOnDebootstrap(tb)
+	tb.fake.states = []string{"not-yet", "starting"}
+	if _, err := tb.run(context.Background()); err != nil {
+		t.Fatalf("Run: %v\n%s", err, tb.out)
+	}
+	calls := strings.Join(tb.fake.callLog(), "\n")
+	if !strings.Contains(calls, "start web\nsystem-state web\nsystem-state web\n") {
+		t.Errorf("want two state checks straight after start, nothing between:\n%s", calls)
+	}
+}
+
 func TestStartFailsAtOnceInEmergencyMode(t *testing.T) {
 	tb := newTestBuild(t, "timeout", "10s")
 	makeTreeOnDebootstrap(tb)

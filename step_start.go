@@ -51,7 +51,9 @@ func waitReady(ctx context.Context, m Machine, name string, timeout time.Duratio
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	last := "not answering yet"
-	var lastAlive time.Time
+	// A container is given one interval before it is asked whether it
+	// died: most answer sooner, and each question costs a machinectl.
+	lastAlive := time.Now()
 	for {
 		st, err := m.SystemState(waitCtx, name)
 		switch {
