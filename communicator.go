@@ -87,9 +87,6 @@ func (c *communicator) UploadDir(dst, src string, exclude []string) error {
 	if !strings.HasSuffix(src, "/") {
 		prefix = filepath.Base(src)
 	}
-	if err := c.run(nil, nil, "/bin/mkdir", "-p", "--", dst); err != nil {
-		return fmt.Errorf("upload %s: creating %s: %w", src, dst, err)
-	}
 	// An OS pipe, so tar in the container reads what writeTar writes with
 	// no copy in between.
 	pr, pw, err := bulkPipe()
@@ -101,7 +98,7 @@ func (c *communicator) UploadDir(dst, src string, exclude []string) error {
 		written <- writeTar(pw, src, prefix, exclude)
 		pw.Close()
 	}()
-	err = c.run(pr, nil, "/bin/tar", "-x", "--no-same-owner", "-f", "-", "-C", dst)
+	err = c.run(pr, nil, uploadDirArgv(dst)...)
 	// Ends a writeTar that tar stopped reading.
 	pr.Close()
 	if writeErr := <-written; err == nil && writeErr != nil {
@@ -111,6 +108,16 @@ func (c *communicator) UploadDir(dst, src string, exclude []string) error {
 		return fmt.Errorf("upload %s to %s: %w", src, dst, err)
 	}
 	return nil
+}
+
+// extractIntoScript makes the directory "$1" and unpacks the tar stream on
+// stdin into it: one command where mkdir and tar would take two. The path
+// is an argument, never part of the script.
+const extractIntoScript = `mkdir -p -- "$1" && exec tar -x --no-same-owner -f - -C "$1"`
+
+// uploadDirArgv is the command that unpacks a directory upload into dst.
+func uploadDirArgv(dst string) []string {
+	return []string{"/bin/sh", "-c", extractIntoScript, "sh", dst}
 }
 
 // Download streams the file src in the container into w.

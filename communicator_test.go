@@ -182,15 +182,49 @@ func TestUploadDirTrailingSlash(t *testing.T) {
 		if err := comm.UploadDir("/srv/www", tc.src, nil); err != nil {
 			t.Fatalf("UploadDir(%q): %v", tc.src, err)
 		}
-		if want := []string{"/bin/mkdir", "-p", "--", "/srv/www"}; !reflect.DeepEqual(log.argvs[0], want) {
-			t.Errorf("%q: first argv %q, want %q", tc.src, log.argvs[0], want)
+		// One command makes the directory and unpacks into it.
+		if want := [][]string{uploadDirArgv("/srv/www")}; !reflect.DeepEqual(log.argvs, want) {
+			t.Errorf("%q: ran %q, want %q", tc.src, log.argvs, want)
 		}
-		if want := []string{"/bin/tar", "-x", "--no-same-owner", "-f", "-", "-C", "/srv/www"}; !reflect.DeepEqual(log.argvs[1], want) {
-			t.Errorf("%q: second argv %q, want %q", tc.src, log.argvs[1], want)
-		}
-		if names := tarNames(t, log.stdin[1]); !contains(names, tc.want) {
+		if names := tarNames(t, log.stdin[0]); !contains(names, tc.want) {
 			t.Errorf("%q: archive holds %q, want %q", tc.src, names, tc.want)
 		}
+	}
+}
+
+// The directory upload's script, run by a real sh and tar on hostile
+// destination names: each ends up as the directory, created with its
+// parents, and holds the archive's files.
+func TestUploadDirRunsInARealShell(t *testing.T) {
+	for _, tool := range []string{"/bin/sh", "tar"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s", tool)
+		}
+	}
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "a.txt"), []byte("a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var archive bytes.Buffer
+	if err := writeTar(&archive, src+"/", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{`a b'c' "d" $(touch pwned) ;x`, "-n", "new\nline", "deep/er/-C"} {
+		dst := filepath.Join(dir, name)
+		argv := uploadDirArgv(dst)
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Dir = dir
+		cmd.Stdin = bytes.NewReader(archive.Bytes())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%q: %v: %s", name, err, out)
+		}
+		if got, err := os.ReadFile(filepath.Join(dst, "a.txt")); err != nil || string(got) != "a" {
+			t.Errorf("%q: a.txt holds %q (%v)", name, got, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
+		t.Error("part of a path ran as a command")
 	}
 }
 
