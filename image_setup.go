@@ -31,7 +31,7 @@ func setUpImage(dir string) error {
 	}
 	defer root.Close()
 	steps := []func(*os.Root) error{
-		writeConfigs, removeDocs, removePackageFiles, removeHostname, emptyMachineID, allowConsoleRoot,
+		writeConfigs, trimImage, removeHostname, emptyMachineID, allowConsoleRoot,
 	}
 	for _, step := range steps {
 		if err := step(root); err != nil {
@@ -51,71 +51,6 @@ func writeConfigs(root *os.Root) error {
 		}
 	}
 	return nil
-}
-
-// removeDocs deletes what the dpkg exclusions would not have installed.
-func removeDocs(root *os.Root) error {
-	for _, dir := range []string{"usr/share/man", "usr/share/info"} {
-		if err := emptyDir(root, dir); err != nil {
-			return err
-		}
-	}
-	var doomed []string
-	err := fs.WalkDir(root.FS(), "usr/share/doc", func(p string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && path.Base(p) != "copyright" {
-			doomed = append(doomed, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, p := range doomed {
-		if err := root.Remove(p); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// emptyDir removes everything inside dir, keeping dir itself.
-func emptyDir(root *os.Root, dir string) error {
-	return removeEntries(root, dir, func(fs.DirEntry) bool { return true })
-}
-
-// removeEntries removes what match picks among dir's entries; a missing
-// dir has nothing to remove.
-func removeEntries(root *os.Root, dir string, match func(fs.DirEntry) bool) error {
-	entries, err := fs.ReadDir(root.FS(), dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if match(e) {
-			if err := root.RemoveAll(path.Join(dir, e.Name())); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// removePackageFiles drops the .deb files debootstrap leaves in the
-// image's apt cache (mmdebstrap leaves none): apt fetches them again if
-// ever needed, and both bootstrappers then give the same tree.
-func removePackageFiles(root *os.Root) error {
-	return removeEntries(root, "var/cache/apt/archives", func(e fs.DirEntry) bool {
-		return e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".deb")
-	})
 }
 
 // emptyMachineID leaves the identity to the first boot of each container
