@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,16 +18,20 @@ import (
 
 // TestCommunicatorBench times the communicator alone, without Packer's
 // RPC, against the running container NSPAWN_BENCH_MACHINE: bench/ builds
-// this test binary and runs it inside its throwaway host, next to raw.sh
-// doing the same work. It prints "RESULT name value" lines.
+// this test binary and runs it inside its throwaway host. The command rows
+// take turns with raw.sh (NSPAWN_BENCH_RAW) doing the same calls in the same
+// container, a tenth at a time, so both sides meet the same moments of a
+// noisy machine. It prints "RESULT name value" lines, the raw side's named
+// "raw-...".
 func TestCommunicatorBench(t *testing.T) {
 	name := os.Getenv("NSPAWN_BENCH_MACHINE")
 	file := os.Getenv("NSPAWN_BENCH_FILE")
+	raw := os.Getenv("NSPAWN_BENCH_RAW")
 	// The download goes next to the file, on the same disk as raw.sh's.
 	out := file + ".comm.out"
 	count, _ := strconv.Atoi(os.Getenv("NSPAWN_BENCH_COUNT"))
-	if name == "" || file == "" || count <= 0 {
-		t.Fatal("set NSPAWN_BENCH_MACHINE, NSPAWN_BENCH_FILE and NSPAWN_BENCH_COUNT; bench/ does")
+	if name == "" || file == "" || raw == "" || count < turns {
+		t.Fatalf("set NSPAWN_BENCH_MACHINE, NSPAWN_BENCH_FILE, NSPAWN_BENCH_RAW and NSPAWN_BENCH_COUNT (at least %d); bench/ does", turns)
 	}
 	c := &communicator{ctx: context.Background(), machine: &hostMachine{say: func(string) {}}, name: name}
 	start := func(command string) {
@@ -44,25 +49,47 @@ func TestCommunicatorBench(t *testing.T) {
 		fmt.Printf("RESULT %s %.3f\n", label, time.Since(t0).Seconds())
 	}
 
-	// What Packer's shell provisioner asks of a communicator, count times:
-	// its script arrives as a stream with the local file's details.
+	// What Packer's shell provisioner asks of a communicator: its script
+	// arrives as a stream with the local file's details.
 	const script = "/tmp/script.sh"
 	info := os.FileInfo(fakeInfo{mode: 0o600})
-	timed("comm-commands", func() {
-		for i := 0; i < count; i++ {
-			if err := c.Upload(script, strings.NewReader("#!/bin/sh\ntrue\n"), &info); err != nil {
-				t.Fatal(err)
+	shell := func() {
+		if err := c.Upload(script, strings.NewReader("#!/bin/sh\ntrue\n"), &info); err != nil {
+			t.Fatal(err)
+		}
+		start("chmod 0755 " + script)
+		start("chmod +x " + script + "; " + script)
+		start("rm -f " + script)
+	}
+	single := func() { start("true") }
+	for _, kind := range []struct {
+		label, raw string
+		call       func()
+	}{{"comm-commands", "shell", shell}, {"comm-true", "true", single}} {
+		var plugin, rawSeconds float64
+		for turn := 0; turn < turns; turn++ {
+			n := count / turns
+			if turn == turns-1 {
+				n = count - n*(turns-1)
 			}
-			start("chmod 0755 " + script)
-			start("chmod +x " + script + "; " + script)
-			start("rm -f " + script)
+			pluginTurn := func() {
+				t0 := time.Now()
+				for i := 0; i < n; i++ {
+					kind.call()
+				}
+				plugin += time.Since(t0).Seconds()
+			}
+			rawTurn := func() { rawSeconds += rawCalls(t, raw, name, kind.raw, n) }
+			if turn%2 == 0 {
+				pluginTurn()
+				rawTurn()
+			} else {
+				rawTurn()
+				pluginTurn()
+			}
 		}
-	})
-	timed("comm-true", func() {
-		for i := 0; i < count; i++ {
-			start("true")
-		}
-	})
+		fmt.Printf("RESULT %s %.3f\nRESULT raw-%s %.3f\n", kind.label, plugin, kind.label, rawSeconds)
+	}
 	timed("comm-upload", func() {
 		f, err := os.Open(file)
 		if err != nil {
@@ -93,6 +120,31 @@ func TestCommunicatorBench(t *testing.T) {
 		t.Fatalf("the downloaded file differs from the uploaded one (%v)", err)
 	}
 	fmt.Printf("RESULT comm-rss-kib %d\n", peakRSSKiB())
+}
+
+// turns is how many pieces the command rows are cut into, each side
+// taking its turn with each.
+const turns = 10
+
+// rawCalls has raw.sh make n of kind's calls in the container name and
+// returns the seconds it reports, its own start-up not counted.
+func rawCalls(t *testing.T, raw, name, kind string, n int) float64 {
+	t.Helper()
+	out, err := exec.Command("sh", raw, "calls", name, strconv.Itoa(n), kind).Output()
+	if err != nil {
+		t.Fatalf("raw.sh calls: %v", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "RESULT" && f[1] == "raw-"+kind {
+			seconds, err := strconv.ParseFloat(f[2], 64)
+			if err != nil {
+				t.Fatalf("raw.sh calls: %q: %v", line, err)
+			}
+			return seconds
+		}
+	}
+	t.Fatalf("raw.sh calls reported nothing: %q", out)
+	return 0
 }
 
 func sameFiles(a, b string) (bool, error) {

@@ -273,7 +273,8 @@ func (b *bench) operations() []operation {
 func (b *bench) communicator() {
 	b.h.Run("sh", b.dir+"/raw.sh", "up", "base", "b-comm")
 	out := b.h.Run("env", "NSPAWN_BENCH_MACHINE=b-comm", "NSPAWN_BENCH_FILE="+memDir+"/big",
-		"NSPAWN_BENCH_COUNT="+strconv.Itoa(commandCount), b.dir+"/commbench", "-test.run=^TestCommunicatorBench$")
+		"NSPAWN_BENCH_RAW="+b.dir+"/raw.sh", "NSPAWN_BENCH_COUNT="+strconv.Itoa(commandCount),
+		b.dir+"/commbench", "-test.run=^TestCommunicatorBench$")
 	b.h.Run("sh", b.dir+"/raw.sh", "down", "b-comm")
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
@@ -284,9 +285,12 @@ func (b *bench) communicator() {
 		if err != nil {
 			b.t.Fatalf("communicator benchmark: %q: %v", line, err)
 		}
-		if f[1] == "comm-rss-kib" {
+		switch rawName, isRaw := strings.CutPrefix(f[1], "raw-"); {
+		case f[1] == "comm-rss-kib":
 			b.commRSS = max(b.commRSS, int64(value))
-		} else {
+		case isRaw:
+			b.add(rawName, false, value)
+		default:
 			b.add(f[1], true, value)
 		}
 	}

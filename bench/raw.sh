@@ -24,6 +24,27 @@ run() {
 wait_reachable() { until run "$1" /bin/true 2>/dev/null; do :; done; }
 wait_gone() { while machinectl show --property=Name -- "$1" >/dev/null 2>&1; do :; done; }
 
+# calls NAME COUNT KIND: in the running container NAME, COUNT times what
+# a shell provisioner of "true" makes systemd-run do (KIND shell: upload
+# with the local file's mode, chmod, run, remove) or a single command
+# "true" (KIND true: a Packer command is a shell line, for Packer as by
+# hand).
+calls() {
+	script=/tmp/script.sh
+	i=0
+	while [ $i -lt "$2" ]; do
+		if [ "$3" = shell ]; then
+			printf '#!/bin/sh\ntrue\n' | run "$1" /bin/sh -c "cat > $script && chmod 0600 $script"
+			run "$1" /bin/sh -c "chmod 0755 $script"
+			run "$1" /bin/sh -c "chmod +x $script; $script"
+			run "$1" /bin/sh -c "rm -f $script"
+		else
+			run "$1" /bin/sh -c true
+		fi
+		i=$((i + 1))
+	done
+}
+
 op=$1
 shift
 case $op in
@@ -62,31 +83,13 @@ cycle) # SOURCE NAME: clone, start, one true, poweroff
 	result shutdown "$t3" "$t4"
 	machinectl remove -- "$2"
 	;;
-commands) # SOURCE NAME COUNT: what COUNT shell provisioners of "true" make
-	# systemd-run do (upload with the local file's mode, chmod, run, remove),
-	# then COUNT single commands "true", in a running container
+commands) # SOURCE NAME COUNT: COUNT shell provisioners' calls in a fresh clone
 	machinectl clone -- "$1" "$2"
 	machinectl start -- "$2"
 	wait_reachable "$2"
-	script=/tmp/script.sh
-	i=0
 	t0=$(now)
-	while [ $i -lt "$3" ]; do
-		printf '#!/bin/sh\ntrue\n' | run "$2" /bin/sh -c "cat > $script && chmod 0600 $script"
-		run "$2" /bin/sh -c "chmod 0755 $script"
-		run "$2" /bin/sh -c "chmod +x $script; $script"
-		run "$2" /bin/sh -c "rm -f $script"
-		i=$((i + 1))
-	done
+	calls "$2" "$3" shell
 	result commands "$t0" "$(now)"
-	# A command is a shell line, for Packer as by hand.
-	i=0
-	t0=$(now)
-	while [ $i -lt "$3" ]; do
-		run "$2" /bin/sh -c true
-		i=$((i + 1))
-	done
-	result true "$t0" "$(now)"
 	machinectl poweroff -- "$2"
 	wait_gone "$2"
 	machinectl remove -- "$2"
@@ -112,6 +115,11 @@ files) # SOURCE NAME FILE DIR: stream DIR in as tar, FILE in through a cat
 	machinectl poweroff -- "$2"
 	wait_gone "$2"
 	machinectl remove -- "$2"
+	;;
+calls) # NAME COUNT KIND: the communicator benchmark's raw side, in turns with it
+	t0=$(now)
+	calls "$1" "$2" "$3"
+	result "raw-$3" "$t0" "$(now)"
 	;;
 up) # SOURCE NAME: a running clone, for the communicator benchmark; untimed
 	machinectl clone -- "$1" "$2"
