@@ -93,8 +93,15 @@ func (s *stepShutdown) Cleanup(state multistep.StateBag) {}
 func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config) error {
 	name := cfg.PackerBuildName
 	ui.Say(fmt.Sprintf("Powering off container %s...", name))
-	leader, _ := m.Leader(ctx, name)
+	// Its init, watched below, is looked up while poweroff goes out: each
+	// is a machinectl run, and neither needs the other.
+	leaders := make(chan int, 1)
+	go func() {
+		pid, _ := m.Leader(ctx, name)
+		leaders <- pid
+	}()
 	err := m.Poweroff(ctx, name)
+	leader := <-leaders
 	if err != nil {
 		// It may have stopped by itself (a provisioner's poweroff), or
 		// machined may not have listed it yet: a cancelled machinectl
