@@ -72,6 +72,7 @@ source "nspawn" "b-cache" {
   timeout    = "90s"
 }
 source "nspawn" "b-cycle" { clone = "base" }
+source "nspawn" "b-stop" { clone = "base" }
 source "nspawn" "b-cmds" { clone = "base" }
 source "nspawn" "b-files" { clone = "base" }
 source "nspawn" "b-import" { import = "big.tar.zst" }
@@ -81,6 +82,12 @@ build {
 build {
   sources = ["source.nspawn.b-cycle"]
   provisioner "shell" { inline = ["true"] }
+}
+build {
+  sources = ["source.nspawn.b-stop"]
+  # The shutdown row stops a container that has finished booting, as
+  # raw.sh does: one stopped mid-boot takes a time of its own.
+  provisioner "shell" { inline = ["systemctl is-system-running --wait || true"] }
 }
 build {
   sources = ["source.nspawn.b-cmds"]
@@ -243,9 +250,13 @@ func (b *bench) operations() []operation {
 			r := b.build("b-cycle")
 			b.add("cycle", true, r.total)
 			b.add("start", true, r.between("Starting container b-cycle", "Container b-cycle is up."))
-			b.add("shutdown", true, r.between("Powering off container b-cycle", "Container b-cycle is off."))
 			b.h.Run("machinectl", "remove", "b-cycle")
 		}, func() { b.rawOp("cycle", "base", "raw-cycle") }},
+		{"shutdown", func() {
+			r := b.build("b-stop")
+			b.add("shutdown", true, r.between("Powering off container b-stop", "Container b-stop is off."))
+			b.h.Run("machinectl", "remove", "b-stop")
+		}, func() { b.rawOp("shutdown", "base", "raw-stop") }},
 		{"commands", func() {
 			r := b.build("b-cmds")
 			b.add("commands", true, r.between("Provisioning with shell script", "Powering off container b-cmds"))

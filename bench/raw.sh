@@ -74,13 +74,22 @@ cycle) # SOURCE NAME: clone, start, one true, poweroff
 	wait_reachable "$2"
 	t2=$(now)
 	run "$2" /bin/true
-	t3=$(now)
 	machinectl poweroff -- "$2"
 	wait_gone "$2"
 	t4=$(now)
 	result cycle "$t0" "$t4"
 	result start "$t1" "$t2"
-	result shutdown "$t3" "$t4"
+	machinectl remove -- "$2"
+	;;
+shutdown) # SOURCE NAME: poweroff of a clone that has finished booting
+	machinectl clone -- "$1" "$2"
+	machinectl start -- "$2"
+	wait_reachable "$2"
+	run "$2" /bin/sh -c "systemctl is-system-running --wait || true" >/dev/null
+	t0=$(now)
+	machinectl poweroff -- "$2"
+	wait_gone "$2"
+	result shutdown "$t0" "$(now)"
 	machinectl remove -- "$2"
 	;;
 commands) # SOURCE NAME COUNT: COUNT shell provisioners' calls in a fresh clone

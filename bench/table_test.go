@@ -54,7 +54,7 @@ func rows(archiveMiB float64) []row {
 			operation: "container start until provisioning can begin",
 			with:      "`machinectl start`, then `systemd-run` polled until it works", goal: "<= 1.10", met: atMost(1.10)},
 		{key: "shutdown", rawKey: "shutdown",
-			operation: "shutdown until the machine is gone",
+			operation: "shutdown of a booted container until the machine is gone",
 			with:      "`machinectl poweroff`, then polled until gone", goal: "<= 1.10", met: atMost(1.10)},
 		{key: "comm-true", rawKey: "comm-true",
 			operation: fmt.Sprintf("communicator: %d commands `true` (a Packer command is a shell line: `/bin/sh -c true`)", commandCount),
@@ -169,6 +169,9 @@ them here.
 - Plugin rows time Debian's packer 1.6.6 running the plugin: a whole `+"`packer build`"+` where the
   row says so, otherwise the time between the two output lines that bracket the step
   (for example "Starting container" to "Container … is up."), stamped as they arrive.
+  The shutdown row stops, on both sides, a clone that has finished booting
+  (`+"`systemctl is-system-running --wait`"+`): a container stopped while its services
+  still start takes a time of its own.
   The "communicator:" rows run the plugin's communicator alone, in a test binary inside
   the host; for the command rows it and raw.sh take turns, a tenth of the calls at a
   time, in the same container.
