@@ -66,8 +66,8 @@ func packageFiles(root *os.Root) ([]string, error) {
 	})
 }
 
-// entriesOf lists the paths of dir's entries that match picks; a missing
-// dir has none.
+// entriesOf lists the paths of the entries in dir that match picks out; a
+// missing dir has none.
 func entriesOf(root *os.Root, dir string, match func(fs.DirEntry) bool) ([]string, error) {
 	entries, err := fs.ReadDir(root.FS(), dir)
 	if errors.Is(err, fs.ErrNotExist) {
