@@ -88,8 +88,9 @@ func (c *communicator) UploadDir(dst, src string, exclude []string) error {
 		prefix = filepath.Base(src)
 	}
 	// An OS pipe, so tar in the container reads what writeTar writes with
-	// no copy in between.
-	pr, pw, err := bulkPipe()
+	// no copy in between; of the default size, not a bulk one (see
+	// tarRecord).
+	pr, pw, err := os.Pipe()
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", src, err)
 	}

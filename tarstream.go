@@ -2,7 +2,6 @@ package main
 
 import (
 	"archive/tar"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,12 +14,11 @@ import (
 
 // writeTar streams the tree under src as a tar archive whose entries sit
 // under prefix ("" for the tree's contents), skipping excluded paths.
-// archive/tar writes each header; the file bodies go by copyFile, which
-// can hand them to the kernel (archive/tar would copy them through a
-// 32 KiB buffer).
-func writeTar(w io.Writer, src, prefix string, exclude []string) error {
+// archive/tar renders each header; the archive goes out in tar's records
+// (see tarRecord), file bodies read straight into them.
+func writeTar(out io.Writer, src, prefix string, exclude []string) error {
+	w := newRecordWriter(out)
 	root := filepath.Clean(src)
-	var header bytes.Buffer
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -59,24 +57,15 @@ func writeTar(w io.Writer, src, prefix string, exclude []string) error {
 			hdr.Name += "/"
 		}
 		hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "root", "root"
-		// A fresh writer per entry renders just this header's blocks;
-		// the body is written past it.
-		header.Reset()
-		if err := tar.NewWriter(&header).WriteHeader(hdr); err != nil {
-			return err
-		}
-		if _, err := w.Write(header.Bytes()); err != nil {
+		// A fresh writer per entry writes just this header's blocks; the
+		// body is read in past it.
+		if err := tar.NewWriter(w).WriteHeader(hdr); err != nil {
 			return err
 		}
 		if !info.Mode().IsRegular() {
 			return nil
 		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := copyFile(w, f, hdr.Size); err != nil {
+		if err := w.readFile(p, hdr.Size); err != nil {
 			return err
 		}
 		_, err = w.Write(zeroBlocks[:padding(hdr.Size)])
@@ -86,8 +75,10 @@ func writeTar(w io.Writer, src, prefix string, exclude []string) error {
 		return err
 	}
 	// The end of an archive: two zero blocks.
-	_, err = w.Write(zeroBlocks[:])
-	return err
+	if _, err := w.Write(zeroBlocks[:]); err != nil {
+		return err
+	}
+	return w.Flush()
 }
 
 // tarBlock is tar's unit: every header and body fills whole blocks.

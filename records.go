@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+)
+
+// tarRecord is the unit GNU tar reads an archive in: 20 blocks. A tar
+// unpacking a directory upload reads our pipe that much at a time, and
+// handing it the stream in writes of that size, through a pipe of the
+// default size, keeps each piece in the CPU's cache from our write to its
+// read. Measured here on a directory of 512 MiB: as fast as `tar -c`,
+// where 1 MiB writes or sendfile(2) into a 1 MiB pipe took 15 % longer.
+const tarRecord = 20 * tarBlock
+
+// recordWriter writes an archive to w a whole record at a time, the last
+// one short; file bodies are read straight into the record.
+type recordWriter struct {
+	w      io.Writer
+	record []byte // the part filled so far
+}
+
+func newRecordWriter(w io.Writer) *recordWriter {
+	return &recordWriter{w: w, record: make([]byte, 0, tarRecord)}
+}
+
+// Write adds p to the archive.
+func (r *recordWriter) Write(p []byte) (int, error) {
+	written := 0
+	for written < len(p) {
+		n := copy(r.free(), p[written:])
+		r.record = r.record[:len(r.record)+n]
+		written += n
+		if err := r.sendIfFull(); err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}
+
+// readFile adds the next n bytes of the file at path; a file that ends
+// before is an error. It reads by plain system calls: an os.File would
+// cost three more per file (making it non-blocking and offering it to
+// the runtime's poller), a tenth of the time of a tree of small files.
+func (r *recordWriter) readFile(path string, n int64) error {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	for n > 0 {
+		free := r.free()
+		k, err := syscall.Read(fd, free[:min(int64(len(free)), n)])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return &os.PathError{Op: "read", Path: path, Err: err}
+		case k == 0:
+			return fmt.Errorf("%s: file shrank while being read", path)
+		}
+		r.record = r.record[:len(r.record)+k]
+		n -= int64(k)
+		if err := r.sendIfFull(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Flush sends what is left: the archive's last, short record.
+func (r *recordWriter) Flush() error {
+	if len(r.record) == 0 {
+		return nil
+	}
+	_, err := r.w.Write(r.record)
+	r.record = r.record[:0]
+	return err
+}
+
+func (r *recordWriter) free() []byte {
+	return r.record[len(r.record):cap(r.record)]
+}
+
+func (r *recordWriter) sendIfFull() error {
+	if len(r.record) < cap(r.record) {
+		return nil
+	}
+	return r.Flush()
+}
