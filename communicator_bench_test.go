@@ -21,17 +21,18 @@ import (
 // this test binary and runs it inside its throwaway host. The command rows
 // take turns with raw.sh (NSPAWN_BENCH_RAW) doing the same calls in the same
 // container, a tenth at a time, so both sides meet the same moments of a
-// noisy machine. It prints "RESULT name value" lines, the raw side's named
-// "raw-...".
+// noisy machine; so do the directory uploads (NSPAWN_BENCH_DIR), one at a
+// time. It prints "RESULT name value" lines, the raw side's named "raw-...".
 func TestCommunicatorBench(t *testing.T) {
 	name := os.Getenv("NSPAWN_BENCH_MACHINE")
 	file := os.Getenv("NSPAWN_BENCH_FILE")
+	dir := os.Getenv("NSPAWN_BENCH_DIR")
 	raw := os.Getenv("NSPAWN_BENCH_RAW")
 	// The download goes next to the file, on the same disk as raw.sh's.
 	out := file + ".comm.out"
 	count, _ := strconv.Atoi(os.Getenv("NSPAWN_BENCH_COUNT"))
-	if name == "" || file == "" || raw == "" || count < turns {
-		t.Fatalf("set NSPAWN_BENCH_MACHINE, NSPAWN_BENCH_FILE, NSPAWN_BENCH_RAW and NSPAWN_BENCH_COUNT (at least %d); bench/ does", turns)
+	if name == "" || file == "" || dir == "" || raw == "" || count < turns {
+		t.Fatalf("set NSPAWN_BENCH_MACHINE, NSPAWN_BENCH_FILE, NSPAWN_BENCH_DIR, NSPAWN_BENCH_RAW and NSPAWN_BENCH_COUNT (at least %d); bench/ does", turns)
 	}
 	c := &communicator{ctx: context.Background(), machine: &hostMachine{say: func(string) {}}, name: name}
 	start := func(command string) {
@@ -79,7 +80,9 @@ func TestCommunicatorBench(t *testing.T) {
 				}
 				plugin += time.Since(t0).Seconds()
 			}
-			rawTurn := func() { rawSeconds += rawCalls(t, raw, name, kind.raw, n) }
+			rawTurn := func() {
+				rawSeconds += rawSide(t, raw, "raw-"+kind.raw, "calls", name, strconv.Itoa(n), kind.raw)
+			}
 			if turn%2 == 0 {
 				pluginTurn()
 				rawTurn()
@@ -89,6 +92,29 @@ func TestCommunicatorBench(t *testing.T) {
 			}
 		}
 		fmt.Printf("RESULT %s %.3f\nRESULT raw-%s %.3f\n", kind.label, plugin, kind.label, rawSeconds)
+	}
+	// Directory uploads, each side in turn, into an emptied destination.
+	const dst = "/tmp/bigdir"
+	for turn := 0; turn < dirTurns; turn++ {
+		pluginTurn := func() {
+			timed("comm-uploaddir", func() {
+				if err := c.UploadDir(dst, dir+"/", nil); err != nil {
+					t.Fatal(err)
+				}
+			})
+			start("rm -rf " + dst)
+		}
+		rawTurn := func() {
+			fmt.Printf("RESULT raw-comm-uploaddir %.3f\n", rawSide(t, raw, "raw-uploaddir", "uploaddir", name, dir, dst))
+			start("rm -rf " + dst)
+		}
+		if turn%2 == 0 {
+			pluginTurn()
+			rawTurn()
+		} else {
+			rawTurn()
+			pluginTurn()
+		}
 	}
 	timed("comm-upload", func() {
 		f, err := os.Open(file)
@@ -126,24 +152,27 @@ func TestCommunicatorBench(t *testing.T) {
 // taking its turn with each.
 const turns = 10
 
-// rawCalls has raw.sh make n of kind's calls in the container name and
-// returns the seconds it reports, its own start-up not counted.
-func rawCalls(t *testing.T, raw, name, kind string, n int) float64 {
+// dirTurns is how many directory uploads each side makes per run.
+const dirTurns = 3
+
+// rawSide runs raw.sh with args and returns the seconds it reports as
+// label, its own start-up not counted.
+func rawSide(t *testing.T, raw, label string, args ...string) float64 {
 	t.Helper()
-	out, err := exec.Command("sh", raw, "calls", name, strconv.Itoa(n), kind).Output()
+	out, err := exec.Command("sh", append([]string{raw}, args...)...).Output()
 	if err != nil {
-		t.Fatalf("raw.sh calls: %v", err)
+		t.Fatalf("raw.sh %s: %v", args[0], err)
 	}
 	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && f[0] == "RESULT" && f[1] == "raw-"+kind {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "RESULT" && f[1] == label {
 			seconds, err := strconv.ParseFloat(f[2], 64)
 			if err != nil {
-				t.Fatalf("raw.sh calls: %q: %v", line, err)
+				t.Fatalf("raw.sh %s: %q: %v", args[0], line, err)
 			}
 			return seconds
 		}
 	}
-	t.Fatalf("raw.sh calls reported nothing: %q", out)
+	t.Fatalf("raw.sh %s reported no %s: %q", args[0], label, out)
 	return 0
 }
 

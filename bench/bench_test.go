@@ -283,7 +283,7 @@ func (b *bench) operations() []operation {
 // against a running clone of the base.
 func (b *bench) communicator() {
 	b.h.Run("sh", b.dir+"/raw.sh", "up", "base", "b-comm")
-	out := b.h.Run("env", "NSPAWN_BENCH_MACHINE=b-comm", "NSPAWN_BENCH_FILE="+memDir+"/big",
+	out := b.h.Run("env", "NSPAWN_BENCH_MACHINE=b-comm", "NSPAWN_BENCH_FILE="+memDir+"/big", "NSPAWN_BENCH_DIR="+memDir+"/bigdir",
 		"NSPAWN_BENCH_RAW="+b.dir+"/raw.sh", "NSPAWN_BENCH_COUNT="+strconv.Itoa(commandCount),
 		b.dir+"/commbench", "-test.run=^TestCommunicatorBench$")
 	b.h.Run("sh", b.dir+"/raw.sh", "down", "b-comm")

@@ -20,6 +20,13 @@ run() {
 	systemd-run --machine="$name" --pipe --wait --quiet --collect -- "$@"
 }
 
+# upload_dir NAME DIR DEST: streams DIR's contents into DEST in the
+# container as tar, in one command, as the plugin does.
+upload_dir() {
+	tar -C "$2" -cf - . |
+		run "$1" /bin/sh -c 'mkdir -p -- "$1" && exec tar -x --no-same-owner -f - -C "$1"' sh "$3"
+}
+
 # Polled as tightly as a shell can: no sleeps.
 wait_reachable() { until run "$1" /bin/true 2>/dev/null; do :; done; }
 wait_gone() { while machinectl show --property=Name -- "$1" >/dev/null 2>&1; do :; done; }
@@ -109,8 +116,7 @@ files) # SOURCE NAME FILE DIR: stream DIR in as tar, FILE in through a cat
 	machinectl start -- "$2"
 	wait_reachable "$2"
 	t0=$(now)
-	run "$2" /bin/mkdir -p /tmp/bigdir
-	tar -C "$4" -cf - . | run "$2" /bin/tar -x -f - -C /tmp/bigdir
+	upload_dir "$2" "$4" /tmp/bigdir
 	result uploaddir "$t0" "$(now)"
 	t0=$(now)
 	run "$2" /bin/sh -c 'cat > /tmp/big' <"$3"
@@ -129,6 +135,11 @@ calls) # NAME COUNT KIND: the communicator benchmark's raw side, in turns with i
 	t0=$(now)
 	calls "$1" "$2" "$3"
 	result "raw-$3" "$t0" "$(now)"
+	;;
+uploaddir) # NAME DIR DEST: the communicator benchmark's raw side, in turns with it
+	t0=$(now)
+	upload_dir "$1" "$2" "$3"
+	result raw-uploaddir "$t0" "$(now)"
 	;;
 up) # SOURCE NAME: a running clone, for the communicator benchmark; untimed
 	machinectl clone -- "$1" "$2"
