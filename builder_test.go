@@ -105,7 +105,8 @@ func TestDebootstrapBuildSucceeds(t *testing.T) {
 		"debootstrap --variant=minbase --include=apt-utils,dbus,iputils-ping,netbase,procps,systemd-container,systemd-resolved --cache-dir="+tb.dir+" bookworm "+target+" http://127.0.0.1/debian",
 		"enable "+target+" systemd-networkd.service systemd-resolved.service",
 		"link web "+target, "start web", "system-state web",
-		"poweroff web", "unlink web")
+		// Its init, found once it is up, is signalled at the end.
+		"init web", "poweroff web by signal", "unlink web")
 	// A tree's identity is reset from outside, once it is off.
 	assertNoCall(t, tb.fake, "exec web /bin/cp")
 	if id, err := os.ReadFile(filepath.Join(target, "etc/machine-id")); err != nil || len(id) != 0 {

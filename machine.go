@@ -48,8 +48,8 @@ type Machine interface {
 	// it has booted ("starting", "running", "degraded", ...); it fails
 	// while that bus does not answer.
 	SystemState(ctx context.Context, name string) (string, error)
-	// Leader is the PID, on this host, of the container's init.
-	Leader(ctx context.Context, name string) (int, error)
+	// Init finds the container's init on this host and holds on to it.
+	Init(ctx context.Context, name string) (initProcess, error)
 	// Poweroff asks the container to shut down cleanly.
 	Poweroff(ctx context.Context, name string) error
 	// StopUnit stops the container's systemd-nspawn@ unit, even one still
@@ -214,7 +214,28 @@ func (h *hostMachine) SystemState(ctx context.Context, name string) (string, err
 	return state, nil
 }
 
-func (h *hostMachine) Leader(ctx context.Context, name string) (int, error) {
+func (h *hostMachine) Init(ctx context.Context, name string) (initProcess, error) {
+	pid, err := h.leader(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return nil, err
+	}
+	init := hostInit{p}
+	// The handle was taken after the lookup: the same answer again proves
+	// it holds the init the lookup named, not a later process given its
+	// PID.
+	if again, err := h.leader(ctx, name); err != nil || again != pid || init.Exited() {
+		p.Release()
+		return nil, fmt.Errorf("the init of %s exited while it was looked up", name)
+	}
+	return init, nil
+}
+
+// leader is the PID, on this host, of the container's init.
+func (h *hostMachine) leader(ctx context.Context, name string) (int, error) {
 	out, err := h.output(ctx, "machinectl", "show", "--property=Leader", "--value", "--", name)
 	if err != nil {
 		return 0, fmt.Errorf("machinectl show %s: %w: %s", name, err, strings.TrimSpace(out))

@@ -24,8 +24,8 @@ type fakeMachine struct {
 	stubbornPoweroff bool
 	// exec answers Exec; nil means exit 0 with no output.
 	exec func(req execRequest) (int, error)
-	// leader is what Leader answers; 0 makes it fail.
-	leader int
+	// noInit makes Init fail, as for a container machined no longer has.
+	noInit bool
 	// blockOn makes the named call wait for its context to end.
 	blockOn string
 }
@@ -190,16 +190,37 @@ func (f *fakeMachine) SystemState(ctx context.Context, name string) (string, err
 	return st, nil
 }
 
-// Leader answers leader, or an error when it is 0, so stopContainer falls
-// back to asking machined.
-func (f *fakeMachine) Leader(ctx context.Context, name string) (int, error) {
-	if err := f.record("leader %s", name); err != nil {
-		return 0, err
+// Init answers a fakeInit for a running machine, unless told not to.
+func (f *fakeMachine) Init(ctx context.Context, name string) (initProcess, error) {
+	if err := f.record("init %s", name); err != nil {
+		return nil, err
 	}
-	if f.leader == 0 {
-		return 0, fmt.Errorf("no leader")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.noInit || !f.running[name] {
+		return nil, fmt.Errorf("no machine %s", name)
 	}
-	return f.leader, nil
+	return fakeInit{f, name}, nil
+}
+
+// fakeInit is the init of the fake's machine name: signalled, it stops
+// the machine as a poweroff does; it has exited once the machine stops.
+type fakeInit struct {
+	f    *fakeMachine
+	name string
+}
+
+func (i fakeInit) PowerOff() error {
+	if err := i.f.record("poweroff %s by signal", i.name); err != nil {
+		return err
+	}
+	return i.f.powerOff(i.name)
+}
+
+func (i fakeInit) Exited() bool {
+	i.f.mu.Lock()
+	defer i.f.mu.Unlock()
+	return !i.f.running[i.name]
 }
 
 func (f *fakeMachine) StopUnit(ctx context.Context, name string) error {
@@ -221,8 +242,17 @@ func (f *fakeMachine) Poweroff(ctx context.Context, name string) error {
 	if err := f.record("poweroff %s", name); err != nil {
 		return err
 	}
+	return f.powerOff(name)
+}
+
+// powerOff stops the machine name, unless it is stubborn; one not
+// running cannot be powered off.
+func (f *fakeMachine) powerOff(name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if !f.running[name] {
+		return fmt.Errorf("no machine %s", name)
+	}
 	if !f.stubbornPoweroff {
 		delete(f.running, name)
 	}

@@ -10,6 +10,8 @@ const (
 	stateCreated = "container_created"
 	// stateStarted is true while this build has the container running.
 	stateStarted = "container_started"
+	// stateInit is the running container's *initLookup.
+	stateInit = "container_init"
 	// stateLinked is true while the container in a custom machines_dir is
 	// linked where machinectl finds it.
 	stateLinked = "container_linked"

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
@@ -40,7 +39,7 @@ func (s *stepShutdown) Run(ctx context.Context, state multistep.StateBag) multis
 			return halt(state, err)
 		}
 	}
-	if err := stopContainer(ctx, m, ui, cfg); err != nil {
+	if err := stopContainer(ctx, m, ui, cfg, initOf(state)); err != nil {
 		return halt(state, err)
 	}
 	state.Put(stateStarted, false)
@@ -88,20 +87,18 @@ func resetIdentityInside(ctx context.Context, m Machine, name string) error {
 
 func (s *stepShutdown) Cleanup(state multistep.StateBag) {}
 
+// initOf is the container's init as the start step found it, or nil.
+func initOf(state multistep.StateBag) initProcess {
+	l, _ := state.Get(stateInit).(*initLookup)
+	return l.get()
+}
+
 // stopContainer powers the container off cleanly, waiting at most timeout,
-// and terminates it if it does not go.
-func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config) error {
+// and terminates it if it does not go. init, if known, is its init.
+func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config, init initProcess) error {
 	name := cfg.PackerBuildName
 	ui.Say(fmt.Sprintf("Powering off container %s...", name))
-	// Its init, watched below, is looked up while poweroff goes out: each
-	// is a machinectl run, and neither needs the other.
-	leaders := make(chan int, 1)
-	go func() {
-		pid, _ := m.Leader(ctx, name)
-		leaders <- pid
-	}()
-	err := m.Poweroff(ctx, name)
-	leader := <-leaders
+	init, err := powerOff(ctx, m, name, init)
 	if err != nil {
 		// It may have stopped by itself (a provisioner's poweroff), or
 		// machined may not have listed it yet: a cancelled machinectl
@@ -119,7 +116,7 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config)
 		}
 	}
 	if err == nil {
-		err = waitStopped(ctx, m, name, leader, cfg.timeout)
+		err = waitStopped(ctx, m, name, init, cfg.timeout)
 	}
 	if err == nil {
 		ui.Say(fmt.Sprintf("Container %s is off.", name))
@@ -138,33 +135,43 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config)
 	return waitGone(ctx, m, name, terminateGrace)
 }
 
-// leaderPollInterval paces the check that a container's init has exited:
-// a signal-0 kill, so it can be tight.
-const leaderPollInterval = time.Millisecond
+// powerOff asks the container to shut down and returns its init, to
+// watch, or nil. A known init is signalled directly: no machinectl run.
+// Otherwise machinectl poweroff goes out while the init is looked up,
+// each a machinectl run that does not need the other.
+func powerOff(ctx context.Context, m Machine, name string, known initProcess) (initProcess, error) {
+	if known != nil && known.PowerOff() == nil {
+		return known, nil
+	}
+	found := make(chan initProcess, 1)
+	go func() {
+		p, _ := m.Init(ctx, name)
+		found <- p
+	}()
+	err := m.Poweroff(ctx, name)
+	return <-found, err
+}
+
+// exitPollInterval paces the check that a container's init has exited:
+// a signal 0, no command, so it can be tight.
+const exitPollInterval = time.Millisecond
 
 // waitStopped waits, for at most timeout in all, until the container's
-// init (leader, if known) has exited and machined no longer lists it.
-// Watching the init takes no commands, so the build follows it at once;
-// machined has the last word.
-func waitStopped(ctx context.Context, m Machine, name string, leader int, timeout time.Duration) error {
+// init (if known) has exited and machined no longer lists it. Watching
+// the init takes no commands, so the build follows it at once; machined
+// has the last word.
+func waitStopped(ctx context.Context, m Machine, name string, init initProcess, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	if leader > 0 {
-		if err := waitProcessGone(ctx, leader, timeout); err != nil {
-			if errors.Is(err, errPollTimeout) {
-				return fmt.Errorf(`container %s did not stop within timeout %s; raise "timeout" if it needs longer`, name, timeout)
-			}
+	if init != nil {
+		err := pollEvery(ctx, exitPollInterval, timeout, func(context.Context) bool { return init.Exited() })
+		if errors.Is(err, errPollTimeout) {
+			return fmt.Errorf(`container %s did not stop within timeout %s; raise "timeout" if it needs longer`, name, timeout)
+		}
+		if err != nil {
 			return fmt.Errorf("waiting for %s to stop: %w", name, err)
 		}
 	}
 	return waitGone(ctx, m, name, max(time.Until(deadline), pollInterval))
-}
-
-// waitProcessGone waits until process pid has exited, for at most timeout;
-// errPollTimeout says it did not.
-func waitProcessGone(ctx context.Context, pid int, timeout time.Duration) error {
-	return pollEvery(ctx, leaderPollInterval, timeout, func(context.Context) bool {
-		return syscall.Kill(pid, 0) != nil
-	})
 }
 
 // waitGone waits until machined no longer lists the machine, for at most

@@ -12,22 +12,23 @@ import (
 	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
 )
 
-func TestWaitProcessGoneFollowsTheExit(t *testing.T) {
+func TestHostInitFollowsTheExit(t *testing.T) {
 	cmd := exec.Command("sleep", "0.2")
 	if err := cmd.Start(); err != nil {
 		t.Skip("no sleep:", err)
 	}
 	go func() { _ = cmd.Wait() }()
+	f := newFakeMachine()
 	start := time.Now()
-	if err := waitProcessGone(context.Background(), cmd.Process.Pid, 5*time.Second); err != nil {
-		t.Fatalf("waitProcessGone: %v", err)
+	if err := waitStopped(context.Background(), f, "web", hostInit{cmd.Process}, 5*time.Second); err != nil {
+		t.Fatalf("waitStopped: %v", err)
 	}
 	if took := time.Since(start); took < 150*time.Millisecond {
 		t.Errorf("returned after %s, before the process exited", took)
 	}
 }
 
-func TestWaitProcessGoneGivesUpAtTimeout(t *testing.T) {
+func TestWaitStoppedGivesUpAtTimeout(t *testing.T) {
 	cmd := exec.Command("sleep", "5")
 	if err := cmd.Start(); err != nil {
 		t.Skip("no sleep:", err)
@@ -35,29 +36,76 @@ func TestWaitProcessGoneGivesUpAtTimeout(t *testing.T) {
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	f := newFakeMachine()
 	f.running["web"] = true
-	err := waitStopped(context.Background(), f, "web", cmd.Process.Pid, 100*time.Millisecond)
+	err := waitStopped(context.Background(), f, "web", hostInit{cmd.Process}, 100*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), `container web did not stop within timeout 100ms; raise "timeout"`) {
 		t.Errorf("got %v; want a timeout naming the option", err)
 	}
 	assertNoCall(t, f, "running")
 }
 
-func TestStopContainerWatchesTheLeader(t *testing.T) {
-	done := exec.Command("true")
-	if err := done.Run(); err != nil {
-		t.Skip("no true:", err)
+// The signal is the one systemd takes as "power off": bash, built on
+// glibc as systemd is, names it RTMIN+4.
+func TestHostInitPowerOffSendsRTMINPlus4(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash:", err)
 	}
+	cmd := exec.Command(bash, "-c", `trap "exit 7" RTMIN+4; echo ready; while :; do sleep 0.01; done`)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill() }()
+	if _, err := out.Read(make([]byte, 6)); err != nil {
+		t.Fatal(err)
+	}
+	if err := (hostInit{cmd.Process}).PowerOff(); err != nil {
+		t.Fatalf("PowerOff: %v", err)
+	}
+	if err := cmd.Wait(); cmd.ProcessState.ExitCode() != 7 {
+		t.Errorf("bash ended with %v; want exit 7, its RTMIN+4 trap", err)
+	}
+	if err := (hostInit{cmd.Process}).PowerOff(); err == nil {
+		t.Error("PowerOff of an exited process succeeded")
+	}
+}
+
+// A known init is signalled: machinectl runs only to see the machine go.
+func TestStopContainerSignalsAKnownInit(t *testing.T) {
 	f := newFakeMachine()
 	f.running["web"] = true
-	f.leader = done.Process.Pid // exited: the wait ends at once
-	out := stopWeb(t, f)
-	assertCalls(t, f, "poweroff web", "running web")
-	if !f.called("leader web") {
-		t.Errorf("the container's init was not looked up:\n  %s", strings.Join(f.callLog(), "\n  "))
+	out := stopWeb(t, f, fakeInit{f, "web"})
+	assertCalls(t, f, "poweroff web by signal", "running web")
+	for _, c := range f.callLog() {
+		if c == "poweroff web" || strings.HasPrefix(c, "init") {
+			t.Errorf("calls: %q with the init known; got:\n  %s", c, strings.Join(f.callLog(), "\n  "))
+		}
 	}
-	assertNoCall(t, f, "terminate")
 	if !strings.Contains(out, "Container web is off.") {
 		t.Errorf("output does not say the container is off:\n%s", out)
+	}
+}
+
+// Without it, or once it has gone (a reboot starts a new one), machinectl
+// powers the container off while the init is looked up.
+func TestStopContainerFallsBackToMachinectl(t *testing.T) {
+	for name, known := range map[string]func(*fakeMachine) initProcess{
+		"unknown": func(*fakeMachine) initProcess { return nil },
+		"gone":    func(f *fakeMachine) initProcess { return fakeInit{f, "old"} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeMachine()
+			f.running["web"] = true
+			stopWeb(t, f, known(f))
+			assertCalls(t, f, "poweroff web", "running web")
+			if !f.called("init web") {
+				t.Errorf("the container's init was not looked up:\n  %s", strings.Join(f.callLog(), "\n  "))
+			}
+			assertNoCall(t, f, "terminate")
+		})
 	}
 }
 
@@ -71,7 +119,7 @@ func TestStopContainerStopsTheUnitWhenPoweroffFails(t *testing.T) {
 			f := newFakeMachine()
 			f.running["web"] = listed
 			f.failOn["poweroff"] = errors.New("No machine 'web' known")
-			stopWeb(t, f)
+			stopWeb(t, f, nil)
 			assertCalls(t, f, "poweroff web", "stop-unit web", "running web")
 			assertNoCall(t, f, "terminate")
 		})
@@ -84,22 +132,22 @@ func TestStopContainerTerminatesWhatTheUnitStopLeaves(t *testing.T) {
 	f.running["web"] = true
 	f.failOn["poweroff"] = errors.New("No machine 'web' known")
 	f.failOn["stop-unit"] = errors.New("timed out")
-	out := stopWeb(t, f)
+	out := stopWeb(t, f, nil)
 	assertCalls(t, f, "poweroff web", "stop-unit web", "running web", "terminate web")
 	if !strings.Contains(out, "stopping systemd-nspawn@web.service: timed out") {
 		t.Errorf("the warning does not say the unit stop failed:\n%s", out)
 	}
 }
 
-// stopWeb runs stopContainer on the container "web" with a one-second
-// timeout and returns what it said.
-func stopWeb(t *testing.T, f *fakeMachine) string {
+// stopWeb runs stopContainer on the container "web", whose init is init,
+// with a one-second timeout and returns what it said.
+func stopWeb(t *testing.T, f *fakeMachine, init initProcess) string {
 	t.Helper()
 	cfg := &Config{timeout: time.Second}
 	cfg.PackerBuildName = "web"
 	var out strings.Builder
 	ui := &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: &out, ErrorWriter: &out}
-	if err := stopContainer(context.Background(), f, ui, cfg); err != nil {
+	if err := stopContainer(context.Background(), f, ui, cfg, init); err != nil {
 		t.Fatalf("stopContainer: %v", err)
 	}
 	return out.String()

@@ -34,6 +34,8 @@ func (s *stepStart) Run(ctx context.Context, state multistep.StateBag) multistep
 	if err := waitReady(ctx, m, name, cfg.timeout); err != nil {
 		return halt(state, err)
 	}
+	// Found while provisioning runs, not before it begins.
+	state.Put(stateInit, lookUpInit(ctx, m, name))
 	ui.Say(fmt.Sprintf("Container %s is up.", name))
 	return multistep.ActionContinue
 }
@@ -93,7 +95,7 @@ func (s *stepStart) Cleanup(state multistep.StateBag) {
 	m := state.Get(stateMachine).(Machine)
 	ui := state.Get("ui").(packersdk.Ui)
 	if started, _ := state.Get(stateStarted).(bool); started {
-		if err := stopContainer(context.Background(), m, ui, cfg); err != nil {
+		if err := stopContainer(context.Background(), m, ui, cfg, initOf(state)); err != nil {
 			ui.Error(err.Error())
 		} else {
 			state.Put(stateStarted, false)
