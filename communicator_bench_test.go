@@ -83,13 +83,7 @@ func TestCommunicatorBench(t *testing.T) {
 			rawTurn := func() {
 				rawSeconds += rawSide(t, raw, "raw-"+kind.raw, "calls", name, strconv.Itoa(n), kind.raw)
 			}
-			if turn%2 == 0 {
-				pluginTurn()
-				rawTurn()
-			} else {
-				rawTurn()
-				pluginTurn()
-			}
+			inTurn(turn, pluginTurn, rawTurn)
 		}
 		fmt.Printf("RESULT %s %.3f\nRESULT raw-%s %.3f\n", kind.label, plugin, kind.label, rawSeconds)
 	}
@@ -108,13 +102,7 @@ func TestCommunicatorBench(t *testing.T) {
 			fmt.Printf("RESULT raw-comm-uploaddir %.3f\n", rawSide(t, raw, "raw-uploaddir", "uploaddir", name, dir, dst))
 			start("rm -rf " + dst)
 		}
-		if turn%2 == 0 {
-			pluginTurn()
-			rawTurn()
-		} else {
-			rawTurn()
-			pluginTurn()
-		}
+		inTurn(turn, pluginTurn, rawTurn)
 	}
 	timed("comm-upload", func() {
 		f, err := os.Open(file)
@@ -151,6 +139,18 @@ func TestCommunicatorBench(t *testing.T) {
 // turns is how many pieces the command rows are cut into, each side
 // taking its turn with each.
 const turns = 10
+
+// inTurn runs both sides, the plugin's first on even turns, so neither
+// always meets the machine as the other left it.
+func inTurn(turn int, plugin, raw func()) {
+	if turn%2 == 0 {
+		plugin()
+		raw()
+	} else {
+		raw()
+		plugin()
+	}
+}
 
 // dirTurns is how many directory uploads each side makes per run.
 const dirTurns = 3
