@@ -57,6 +57,9 @@ type Machine interface {
 	StopUnit(ctx context.Context, name string) error
 	// Terminate kills the container at once.
 	Terminate(ctx context.Context, name string) error
+	// KillUnit kills every process of the container's systemd-nspawn@
+	// unit, whatever jobs the unit has pending.
+	KillUnit(ctx context.Context, name string) error
 	// RemoveImage deletes an image known to machined.
 	RemoveImage(ctx context.Context, name string) error
 	// RemoveTree deletes a directory tree that the build made itself.
@@ -253,6 +256,10 @@ func (h *hostMachine) Poweroff(ctx context.Context, name string) error {
 
 func (h *hostMachine) StopUnit(ctx context.Context, name string) error {
 	return h.stream(ctx, nil, "systemctl", "stop", "--", "systemd-nspawn@"+name+".service")
+}
+
+func (h *hostMachine) KillUnit(ctx context.Context, name string) error {
+	return h.stream(ctx, nil, "systemctl", "kill", "--signal=SIGKILL", "--", "systemd-nspawn@"+name+".service")
 }
 
 func (h *hostMachine) Terminate(ctx context.Context, name string) error {

@@ -259,6 +259,10 @@ func (f *fakeMachine) powerOff(name string) error {
 	return nil
 }
 
+func (f *fakeMachine) KillUnit(ctx context.Context, name string) error {
+	return f.stop("kill-unit", name)
+}
+
 func (f *fakeMachine) Terminate(ctx context.Context, name string) error {
 	return f.stop("terminate", name)
 }

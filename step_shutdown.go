@@ -99,6 +99,7 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config,
 	name := cfg.PackerBuildName
 	ui.Say(fmt.Sprintf("Powering off container %s...", name))
 	init, err := powerOff(ctx, m, name, init)
+	unitStuck := false
 	if err != nil {
 		// It may have stopped by itself (a provisioner's poweroff), or
 		// machined may not have listed it yet: a cancelled machinectl
@@ -113,6 +114,7 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config,
 		}
 		if uerr != nil {
 			err = fmt.Errorf("%w; stopping systemd-nspawn@%s.service: %w", err, name, uerr)
+			unitStuck = true
 		}
 	}
 	if err == nil {
@@ -126,7 +128,14 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config,
 		ctx = context.Background()
 	}
 	ui.Error(fmt.Sprintf("Warning: %s; terminating container %s", err, name))
-	if err := m.Terminate(ctx, name); err != nil {
+	terminate := m.Terminate
+	if unitStuck {
+		// Its stop job still runs (a container stopped so early in its
+		// boot that it missed the request), and machinectl terminate
+		// would only wait on that job: its processes are killed instead.
+		terminate = m.KillUnit
+	}
+	if err := terminate(ctx, name); err != nil {
 		if up, qerr := m.Running(ctx, name); qerr == nil && !up {
 			return nil
 		}

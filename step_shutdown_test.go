@@ -126,14 +126,16 @@ func TestStopContainerStopsTheUnitWhenPoweroffFails(t *testing.T) {
 	}
 }
 
-// A unit that will not stop in time is terminated.
-func TestStopContainerTerminatesWhatTheUnitStopLeaves(t *testing.T) {
+// A unit that will not stop in time has its processes killed: its stop
+// job still pends, and machinectl terminate would only join it.
+func TestStopContainerKillsWhatTheUnitStopLeaves(t *testing.T) {
 	f := newFakeMachine()
 	f.running["web"] = true
 	f.failOn["poweroff"] = errors.New("No machine 'web' known")
 	f.failOn["stop-unit"] = errors.New("timed out")
 	out := stopWeb(t, f, nil)
-	assertCalls(t, f, "poweroff web", "stop-unit web", "running web", "terminate web")
+	assertCalls(t, f, "poweroff web", "stop-unit web", "running web", "kill-unit web")
+	assertNoCall(t, f, "terminate")
 	if !strings.Contains(out, "stopping systemd-nspawn@web.service: timed out") {
 		t.Errorf("the warning does not say the unit stop failed:\n%s", out)
 	}
