@@ -154,6 +154,7 @@ func TestBenchmarks(t *testing.T) {
 		t.Fatal(err)
 	}
 	archiveMiB := b.makeInputs()
+	b.setUpBtrfs()
 
 	for round := 0; round < rounds; round++ {
 		// Alternate which side goes first, so neither always gets the
@@ -252,6 +253,12 @@ func (b *bench) operations() []operation {
 			b.add("start", true, r.between("Starting container b-cycle", "Container b-cycle is up."))
 			b.h.Run("machinectl", "remove", "b-cycle")
 		}, func() { b.rawOp("cycle", "base", "raw-cycle") }},
+		{"cycle-btrfs", func() {
+			b.onBtrfs(func() {
+				b.add("cycle-btrfs", true, b.build("b-cycle").total)
+				b.h.Run("machinectl", "remove", "b-cycle")
+			})
+		}, func() { b.onBtrfs(func() { b.rawOpAs("-btrfs", "cycle", "base", "raw-cycle") }) }},
 		{"shutdown", func() {
 			r := b.build("b-stop")
 			b.add("shutdown", true, r.between("Powering off container b-stop", "Container b-stop is off."))
@@ -320,7 +327,10 @@ func (b *bench) purgeBases() {
 }
 
 // rawOp runs raw.sh in the host and records the times it reports.
-func (b *bench) rawOp(op string, args ...string) {
+func (b *bench) rawOp(op string, args ...string) { b.rawOpAs("", op, args...) }
+
+// rawOpAs is rawOp recording each time under its name plus suffix.
+func (b *bench) rawOpAs(suffix, op string, args ...string) {
 	out := b.h.Run(append([]string{"sh", b.dir + "/raw.sh", op}, args...)...)
 	found := false
 	for _, line := range strings.Split(out, "\n") {
@@ -330,7 +340,7 @@ func (b *bench) rawOp(op string, args ...string) {
 			if err != nil {
 				b.t.Fatalf("raw.sh %s: %q: %v", op, line, err)
 			}
-			b.add(f[1], false, seconds)
+			b.add(f[1]+suffix, false, seconds)
 			found = true
 		}
 	}

@@ -1,0 +1,60 @@
+//go:build e2e && bench
+
+package bench
+
+import (
+	"context"
+	"os"
+	"os/exec"
+)
+
+// The clone row once more with /var/lib/machines on btrfs, where
+// `machinectl clone` is a snapshot: how fast a clone cycle is on the file
+// system machined is made for, beside this disk's ext4 copy.
+const (
+	btrfsImage = "/var/tmp/machines.btrfs"
+	// btrfsDir is where, in the host, the btrfs file system is mounted.
+	btrfsDir = "/srv/btrfs-machines"
+	// diskMachines keeps the disk's /var/lib/machines reachable while
+	// btrfs covers it; not under /var/tmp, which systemd-importd, doing
+	// the import, has a private one of.
+	diskMachines = "/srv/disk-machines"
+)
+
+// setUpBtrfs makes the btrfs file system, in an image file in the host
+// formatted from outside (mkfs.btrfs: btrfs-progs, which make bench
+// installs), and imports the base there as a subvolume, as machined
+// keeps images on btrfs.
+func (b *bench) setUpBtrfs() {
+	h := b.h
+	f, err := os.Create(h.Path(btrfsImage))
+	if err == nil {
+		err = f.Truncate(8 << 30)
+		f.Close()
+	}
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if out, err := exec.Command("mkfs.btrfs", "-q", h.Path(btrfsImage)).CombinedOutput(); err != nil {
+		b.t.Fatalf("mkfs.btrfs (install btrfs-progs; make bench does): %v\n%s", err, out)
+	}
+	h.Run("mkdir", "-p", btrfsDir, diskMachines)
+	h.Run("mount", "-o", "loop", btrfsImage, btrfsDir)
+	h.Run("mount", "--bind", "/var/lib/machines", diskMachines)
+	// Private, or btrfs mounted over /var/lib/machines would show here
+	// too.
+	h.Run("mount", "--make-private", diskMachines)
+	b.t.Cleanup(func() {
+		for _, dir := range []string{diskMachines, btrfsDir} {
+			_ = h.Cmd(context.Background(), "umount", dir).Run()
+		}
+	})
+	b.onBtrfs(func() { h.Run("machinectl", "import-fs", diskMachines+"/base", "base") })
+}
+
+// onBtrfs runs f with the btrfs file system over /var/lib/machines.
+func (b *bench) onBtrfs(f func()) {
+	b.h.Run("mount", "--bind", btrfsDir, "/var/lib/machines")
+	defer b.h.Run("umount", "/var/lib/machines")
+	f()
+}
