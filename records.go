@@ -41,9 +41,9 @@ func (r *recordWriter) Write(p []byte) (int, error) {
 }
 
 // readFile adds the next n bytes of the file at path; a file that ends
-// before is an error. It reads by plain system calls: an os.File would
-// cost three more per file (making it non-blocking and offering it to
-// the runtime's poller), a tenth of the time of a tree of small files.
+// before is an error. It reads by plain system calls: an os.File costs
+// more per file (made non-blocking, offered to the runtime's poller);
+// measured on a tree of small files, a fifth of the time of writing it.
 func (r *recordWriter) readFile(path string, n int64) error {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0)
 	if err != nil {
