@@ -143,8 +143,9 @@ func (b *bench) add(name string, plugin bool, seconds float64) {
 func TestBenchmarks(t *testing.T) {
 	e2e.Scenario(t)
 	h := e2e.BootHost(t)
-	h.BaseContainer()
 	b := &bench{t: t, h: h, mirror: e2e.DebianMirror(), results: map[string]*samples{}}
+	b.setUpExt4()
+	h.BaseContainer()
 	b.dir = h.Project("bench", map[string]string{"bench.pkr.hcl": template()})
 	raw, err := os.ReadFile("raw.sh")
 	if err != nil {
@@ -233,11 +234,11 @@ func (b *bench) operations() []operation {
 		{"debootstrap", func() { // base builds, each removed afterwards
 			b.add("debootstrap", true, b.build("b-deb").total)
 			b.h.Run("machinectl", "remove", "b-deb")
-		}, func() { b.rawOp("debootstrap", "/var/tmp/raw-deb", b.mirror) }},
+		}, func() { b.rawOp("debootstrap", "/var/lib/machines/raw-deb", b.mirror) }},
 		{"mmdebstrap", func() {
 			b.add("mmdebstrap", true, b.build("b-mm").total)
 			b.h.Run("machinectl", "remove", "b-mm")
-		}, func() { b.rawOp("mmdebstrap", "/var/tmp/raw-mm", b.mirror) }},
+		}, func() { b.rawOp("mmdebstrap", "/var/lib/machines/raw-mm", b.mirror) }},
 		{"cache_base", func() {
 			// The cache_base row: a build that fills the cache, then one
 			// that clones from it.

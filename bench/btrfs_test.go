@@ -10,15 +10,15 @@ import (
 
 // The clone row once more with /var/lib/machines on btrfs, where
 // `machinectl clone` is a snapshot: how fast a clone cycle is on the file
-// system machined is made for, beside this disk's ext4 copy.
+// system machined is made for, beside ext4's copy.
 const (
 	btrfsImage = "/var/tmp/machines.btrfs"
 	// btrfsDir is where, in the host, the btrfs file system is mounted.
 	btrfsDir = "/srv/btrfs-machines"
-	// diskMachines keeps the disk's /var/lib/machines reachable while
+	// ext4Machines keeps the ext4 /var/lib/machines reachable while
 	// btrfs covers it; not under /var/tmp, which systemd-importd, doing
 	// the import, has a private one of.
-	diskMachines = "/srv/disk-machines"
+	ext4Machines = "/srv/ext4-machines"
 )
 
 // setUpBtrfs makes the btrfs file system, in an image file in the host
@@ -38,18 +38,18 @@ func (b *bench) setUpBtrfs() {
 	if out, err := exec.Command("mkfs.btrfs", "-q", h.Path(btrfsImage)).CombinedOutput(); err != nil {
 		b.t.Fatalf("mkfs.btrfs (install btrfs-progs; make bench does): %v\n%s", err, out)
 	}
-	h.Run("mkdir", "-p", btrfsDir, diskMachines)
+	h.Run("mkdir", "-p", btrfsDir, ext4Machines)
 	h.Run("mount", "-o", "loop", btrfsImage, btrfsDir)
-	h.Run("mount", "--bind", "/var/lib/machines", diskMachines)
+	h.Run("mount", "--bind", "/var/lib/machines", ext4Machines)
 	// Private, or btrfs mounted over /var/lib/machines would show here
 	// too.
-	h.Run("mount", "--make-private", diskMachines)
+	h.Run("mount", "--make-private", ext4Machines)
 	b.t.Cleanup(func() {
-		for _, dir := range []string{diskMachines, btrfsDir} {
+		for _, dir := range []string{ext4Machines, btrfsDir} {
 			_ = h.Cmd(context.Background(), "umount", dir).Run()
 		}
 	})
-	b.onBtrfs(func() { h.Run("machinectl", "import-fs", diskMachines+"/base", "base") })
+	b.onBtrfs(func() { h.Run("machinectl", "import-fs", ext4Machines+"/base", "base") })
 }
 
 // onBtrfs runs f with the btrfs file system over /var/lib/machines.

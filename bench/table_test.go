@@ -171,7 +171,7 @@ them here.
 
 ## Machine
 - CPU: %s, %d cores; memory: %s
-- kernel %s; %s; /var/tmp (the host's disk) on %s
+- kernel %s; %s; the host's disk: %s %s
 - in the throwaway host: Debian's packer %s, debootstrap %s, mmdebstrap %s, %s
 
 ## Results
@@ -190,7 +190,11 @@ them here.
   on that side; its polls are tight loops with no sleeps.
 - Base builds use the host's warm apt cache. Between runs the containers, trees and cached
   bases are removed, untimed.
-- Base builds, clones and imports write to the disk (`+"`/var/lib/machines`"+`), as a user's do.
+- Base builds, clones and imports write to `+"`/var/lib/machines`"+`, on both sides, as a user's
+  do: ext4 with a journal, as Debian's installer makes it, in a 24 GiB image file on the
+  disk. The disk's own ext4 has no journal, and there creating files shortly after others
+  were deleted crawls (a clone of the base 0.7 to 4.5 s in kernel time, against a steady
+  0.3 s with a journal): it timed which side cleaned up last, not the tools.
   The clone row on btrfs mounts over it, on both sides, a btrfs file system in an 8 GiB
   image file on the same disk, holding the base as a subvolume (`+"`machinectl import-fs`"+`).
   The file rows move their data between the host's and the container's `+"`/tmp`"+`, both
@@ -199,7 +203,7 @@ them here.
 `,
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), rounds, rounds,
 		cpuModel(), runtime.NumCPU(), memTotal(),
-		first(run("uname", "-r")), osName(), first(run("stat", "-f", "-c", "%T", "/var/tmp")),
+		first(run("uname", "-r")), osName(), first(run("findmnt", "-n", "-o", "FSTYPE", "-T", "/var/tmp")), diskJournal("/var/tmp"),
 		version("packer"), version("debootstrap"), version("mmdebstrap"), first(h.Run("systemctl", "--version")),
 		table)
 }
