@@ -73,14 +73,14 @@ mmdebstrap) # DIR MIRROR: the plugin's command line, cache hooks included
 	result mmdebstrap "$t0" "$(now)"
 	rm -rf "$1"
 	;;
-cycle) # SOURCE NAME: clone, start, one true, poweroff
+cycle) # SOURCE NAME: clone, start, the calls of one shell provisioner "true", poweroff
 	t0=$(now)
 	machinectl clone -- "$1" "$2"
 	t1=$(now)
 	machinectl start -- "$2"
 	wait_reachable "$2"
 	t2=$(now)
-	run "$2" /bin/true
+	calls "$2" 1 shell
 	machinectl poweroff -- "$2"
 	wait_gone "$2"
 	t4=$(now)
