@@ -251,6 +251,7 @@ func (b *bench) operations() []operation {
 		{"cycle", func() {
 			r := b.build("b-cycle")
 			b.addCycle("", r)
+			b.add("clone", true, r.between("Cloning base as b-cycle", "Starting container b-cycle"))
 			b.add("start", true, r.between("Starting container b-cycle", "Container b-cycle is up."))
 			b.h.Run("machinectl", "remove", "b-cycle")
 		}, func() { b.rawOp("cycle", "base", "raw-cycle") }},
@@ -350,6 +351,8 @@ func (b *bench) rawOpAs(suffix, op string, args ...string) {
 				b.t.Fatalf("raw.sh %s: %q: %v", op, line, err)
 			}
 			b.add(f[1]+suffix, false, seconds)
+			// Each run's figures, to read beside the plugin's timelines.
+			b.t.Logf("raw.sh %s: %s%s %s", op, f[1], suffix, f[2])
 			found = true
 		}
 	}

@@ -85,6 +85,7 @@ cycle) # SOURCE NAME: clone, start, the calls of one shell provisioner "true", p
 	wait_gone "$2"
 	t4=$(now)
 	result cycle "$t0" "$t4"
+	result clone "$t0" "$t1"
 	result start "$t1" "$t2"
 	machinectl remove -- "$2"
 	;;
