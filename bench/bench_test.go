@@ -24,9 +24,11 @@ import (
 	e2e "packer-builder-nspawn/test"
 )
 
-// rounds is how often each operation runs on each side; BENCH_ROUNDS
-// changes it for a quick look.
-var rounds = envInt("BENCH_ROUNDS", 5)
+// rounds is how often each operation runs on each side, an even number
+// so that each side goes first as often as the other (the first run after
+// another operation's clean-up can be the slower); BENCH_ROUNDS changes
+// it for a quick look.
+var rounds = envInt("BENCH_ROUNDS", 6)
 
 // only, from BENCH_ONLY (comma-separated operation names), runs a subset;
 // BENCHMARKS.md is then left alone.
