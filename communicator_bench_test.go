@@ -152,8 +152,9 @@ func inTurn(turn int, plugin, raw func()) {
 	}
 }
 
-// dirTurns is how many directory uploads each side makes per run.
-const dirTurns = 3
+// dirTurns is how many directory uploads each side makes per run: even,
+// so each side goes first as often as the other.
+const dirTurns = 4
 
 // rawSide runs raw.sh with args and returns the seconds it reports as
 // label, its own start-up not counted.

@@ -194,7 +194,7 @@ them here.
   still start takes a time of its own.
   The "communicator:" rows run the plugin's communicator alone, in a test binary inside
   the host; it and raw.sh take turns in the same container, a tenth of the calls at a
-  time for the command rows, one upload at a time (3 a side per run) for the directory.
+  time for the command rows, one upload at a time (4 a side per run) for the directory.
 - Raw rows run bench/raw.sh inside the host, which times itself, so no harness cost lands
   on that side; its polls are tight loops with no sleeps.
 - Base builds use the host's warm apt cache. Between runs the containers, trees and cached
