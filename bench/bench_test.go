@@ -315,6 +315,7 @@ func (b *bench) communicator() {
 		if err != nil {
 			b.t.Fatalf("communicator benchmark: %q: %v", line, err)
 		}
+		b.t.Logf("communicator: %s %s", f[1], f[2])
 		switch rawName, isRaw := strings.CutPrefix(f[1], "raw-"); {
 		case f[1] == "comm-rss-kib":
 			b.commRSS = max(b.commRSS, int64(value))
