@@ -2,11 +2,7 @@
 
 package bench
 
-import (
-	"context"
-	"os"
-	"os/exec"
-)
+import "context"
 
 // The clone row once more with /var/lib/machines on btrfs, where
 // `machinectl clone` is a snapshot: how fast a clone cycle is on the file
@@ -27,17 +23,7 @@ const (
 // keeps images on btrfs.
 func (b *bench) setUpBtrfs() {
 	h := b.h
-	f, err := os.Create(h.Path(btrfsImage))
-	if err == nil {
-		err = f.Truncate(8 << 30)
-		f.Close()
-	}
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if out, err := exec.Command("mkfs.btrfs", "-q", h.Path(btrfsImage)).CombinedOutput(); err != nil {
-		b.t.Fatalf("mkfs.btrfs (install btrfs-progs; make bench does): %v\n%s", err, out)
-	}
+	b.formatImage(btrfsImage, 8<<30, "mkfs.btrfs", "btrfs-progs; make bench installs it")
 	h.Run("mkdir", "-p", btrfsDir, ext4Machines)
 	h.Run("mount", "-o", "loop", btrfsImage, btrfsDir)
 	h.Run("mount", "--bind", "/var/lib/machines", ext4Machines)

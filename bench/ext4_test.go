@@ -4,8 +4,6 @@ package bench
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -25,17 +23,7 @@ const ext4Image = "/var/tmp/machines.ext4"
 // host's /var/lib/machines, before anything is put there.
 func (b *bench) setUpExt4() {
 	h := b.h
-	f, err := os.Create(h.Path(ext4Image))
-	if err == nil {
-		err = f.Truncate(24 << 30)
-		f.Close()
-	}
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if out, err := exec.Command("mkfs.ext4", "-q", h.Path(ext4Image)).CombinedOutput(); err != nil {
-		b.t.Fatalf("mkfs.ext4: %v\n%s", err, out)
-	}
+	b.formatImage(ext4Image, 24<<30, "mkfs.ext4", "e2fsprogs; make deps installs it")
 	h.Run("mount", "-o", "loop", ext4Image, "/var/lib/machines")
 	b.t.Cleanup(func() { _ = h.Cmd(context.Background(), "umount", "/var/lib/machines").Run() })
 	// Not a machine: machinectl would list it as one.
