@@ -8,14 +8,15 @@ import (
 	"strings"
 )
 
-// The host's disk here is ext4 without a journal. There, for a minute
-// after files are deleted, ext4 will not hand out their inode numbers
-// again and checks each one it passes over: creating a tree right after
-// removing one (as every row does, the untimed clean-up of one side just
-// before the other side's run) crawled, a clone of the base 0.7 to 4.5 s
-// in kernel time against a steady 0.3 s on ext4 with a journal (perf:
-// over four fifths in ext4's recently_deleted). So /var/lib/machines is
-// ext4 as Debian's installer makes it, in an image file on that disk.
+// The host's disk here is ext4 without a journal. There, for one to six
+// minutes after files are deleted, ext4 will not hand out their inode
+// numbers again and checks each one it passes over: creating a tree right
+// after removing one (as every row does, the untimed clean-up of one side
+// just before the other side's run) crawled, a clone of the base 0.7 to
+// 4.5 s in kernel time against a steady 0.3 s on ext4 with a journal
+// (perf: three quarters of it in ext4's recently_deleted). So
+// /var/lib/machines is ext4 as Debian's installer makes it, in an image
+// file on that disk.
 const ext4Image = "/var/tmp/machines.ext4"
 
 // setUpExt4 formats the image from outside (mkfs.ext4 with the machine's
