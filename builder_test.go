@@ -180,21 +180,33 @@ func TestFailedProvisioningStopsAndRemovesContainer(t *testing.T) {
 }
 
 // makeTreeOnDebootstrap lets the fake's debootstrap leave a tree behind.
-func makeTreeOnDebootstrap(tb *testBuild) {
-	tmp := filepath.Join(tb.t.TempDir(), "web")
-	makeTree(tb.t, tmp)
-	tb.builder.newMachine = func(packersdk.Ui) Machine { return &treeMaker{fakeMachine: tb.fake, from: tmp} }
-}
+func makeTreeOnDebootstrap(tb *testBuild) { useTreeMaker(tb) }
 
-// treeMaker is the fake whose debootstrap moves a prepared tree in place.
+// treeMaker is the fake whose debootstrap moves a prepared tree in place;
+// like debootstrap, it keeps what the target already held.
 type treeMaker struct {
 	*fakeMachine
 	from string
+	// What the bootstrapper found: a target, and the dpkg drop-in in it.
+	targetExisted bool
+	unsafeIO      string
 }
 
 func (m *treeMaker) Bootstrap(ctx context.Context, opts bootstrapOptions) error {
 	if err := m.fakeMachine.Bootstrap(ctx, opts); err != nil {
 		return err
+	}
+	if _, err := os.Stat(opts.Target); err == nil {
+		m.targetExisted = true
+		if body, err := os.ReadFile(filepath.Join(opts.Target, unsafeIOPath)); err == nil {
+			m.unsafeIO = string(body)
+		}
+		if err := os.CopyFS(m.from, os.DirFS(opts.Target)); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(opts.Target); err != nil {
+			return err
+		}
 	}
 	return os.Rename(m.from, opts.Target)
 }

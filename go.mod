@@ -6,11 +6,13 @@ go 1.26
 // Debian's packaged packer (1.6.6) speaks; later releases dropped that plugin
 // protocol, so it stays pinned. hcl and go-cty come with it, at its versions,
 // for the generated HCL2 spec. mapstructure (below, at packer's version)
-// decodes the configuration.
+// decodes the configuration. x/sys, at the version packer already builds
+// in, gives syncfs, which package syscall lacks on amd64.
 require (
 	github.com/hashicorp/hcl/v2 v2.6.0
 	github.com/hashicorp/packer v1.6.6
 	github.com/zclconf/go-cty v1.4.0
+	golang.org/x/sys v0.0.0-20200930185726-fdedc70b468f
 )
 
 require (
@@ -80,7 +82,6 @@ require (
 	golang.org/x/mod v0.3.0 // indirect
 	golang.org/x/net v0.0.0-20201110031124-69a78807bb2b // indirect
 	golang.org/x/oauth2 v0.0.0-20200902213428-5d25da1a8d43 // indirect
-	golang.org/x/sys v0.0.0-20200930185726-fdedc70b468f // indirect
 	golang.org/x/text v0.3.3 // indirect
 	golang.org/x/time v0.0.0-20191024005414-555d28b269f0 // indirect
 	golang.org/x/tools v0.0.0-20201111133315-69daaf961d65 // indirect

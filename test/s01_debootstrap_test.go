@@ -110,6 +110,11 @@ build {
 			t.Errorf("etc/hostname exists")
 		}
 	})
+	t.Run("dpkg safe again: no unsafe-io drop-in", func(t *testing.T) {
+		if exists(m("etc/dpkg/dpkg.cfg.d/00nspawn-unsafe-io")) {
+			t.Errorf("the drop-in for the install stayed in the image")
+		}
+	})
 	t.Run("networkd and resolved enabled", func(t *testing.T) {
 		if !exists(m("etc/systemd/system/multi-user.target.wants/systemd-networkd.service")) {
 			t.Errorf("systemd-networkd not enabled")

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
+)
+
+func TestAllowUnsafeIOLeavesTheTreeOpenUnderAStrictUmask(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	target := filepath.Join(t.TempDir(), "machines", "web")
+	if err := allowUnsafeIO(target); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{"", "etc", "etc/dpkg", "etc/dpkg/dpkg.cfg.d"} {
+		info, err := os.Stat(filepath.Join(target, dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm() != 0o755 {
+			t.Errorf("%q has mode %v; want 0755, as debootstrap's packages make it", "/"+dir, info.Mode().Perm())
+		}
+	}
+	body, err := os.ReadFile(filepath.Join(target, unsafeIOPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(body), "\nforce-unsafe-io\n") {
+		t.Errorf("drop-in holds %q; want a force-unsafe-io line", body)
+	}
+}
+
+func TestEndUnsafeIORemovesOnlyTheDropIn(t *testing.T) {
+	target := filepath.Join(t.TempDir(), "web")
+	if err := allowUnsafeIO(target); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(target, "etc/dpkg/dpkg.cfg.d/excludes")
+	if err := os.WriteFile(other, []byte("path-exclude=/usr/share/doc/*\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := endUnsafeIO(target); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(target, unsafeIOPath)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("drop-in still there after the install (%v)", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("the tree's own dpkg configuration went too: %v", err)
+	}
+	// A bootstrapper that removed it itself is no error.
+	if err := endUnsafeIO(target); err != nil {
+		t.Errorf("second endUnsafeIO: %v", err)
+	}
+}
+
+func TestDebootstrapRunsDpkgUnsafeOnlyWhileInstalling(t *testing.T) {
+	tb := newTestBuild(t)
+	maker := useTreeMaker(tb)
+	if _, err := tb.run(context.Background()); err != nil {
+		t.Fatalf("Run: %v\n%s", err, tb.out)
+	}
+	if maker.unsafeIO != unsafeIO {
+		t.Errorf("debootstrap found drop-in %q; want %q", maker.unsafeIO, unsafeIO)
+	}
+	if _, err := os.Stat(filepath.Join(tb.dir, "web", unsafeIOPath)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the finished container keeps the drop-in (%v)", err)
+	}
+}
+
+func TestMmdebstrapGetsNoTargetBeforehand(t *testing.T) {
+	saved := lookPath
+	defer func() { lookPath = saved }()
+	lookPath = func(string) (string, error) { return "/usr/bin/mmdebstrap", nil }
+	tb := newTestBuild(t, "bootstrapper", "mmdebstrap")
+	maker := useTreeMaker(tb)
+	if _, err := tb.run(context.Background()); err != nil {
+		t.Fatalf("Run: %v\n%s", err, tb.out)
+	}
+	if maker.targetExisted {
+		t.Error("the target existed before mmdebstrap ran; mmdebstrap wants to make it")
+	}
+}
+
+// useTreeMaker lets the fake's bootstrapper leave a tree behind and
+// returns it, to read what it found.
+func useTreeMaker(tb *testBuild) *treeMaker {
+	tmp := filepath.Join(tb.t.TempDir(), "web")
+	makeTree(tb.t, tmp)
+	maker := &treeMaker{fakeMachine: tb.fake, from: tmp}
+	tb.builder.newMachine = func(packersdk.Ui) Machine { return maker }
+	return maker
+}
