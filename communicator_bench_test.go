@@ -21,8 +21,9 @@ import (
 // this test binary and runs it inside its throwaway host. The command rows
 // take turns with raw.sh (NSPAWN_BENCH_RAW) doing the same calls in the same
 // container, a tenth at a time, so both sides meet the same moments of a
-// noisy machine; so do the directory uploads (NSPAWN_BENCH_DIR), one at a
-// time. It prints "RESULT name value" lines, the raw side's named "raw-...".
+// noisy machine; so do the directory uploads (NSPAWN_BENCH_DIR) and the
+// file's (NSPAWN_BENCH_FILE) uploads and downloads, one at a time. It
+// prints "RESULT name value" lines, the raw side's named "raw-...".
 func TestCommunicatorBench(t *testing.T) {
 	name := os.Getenv("NSPAWN_BENCH_MACHINE")
 	file := os.Getenv("NSPAWN_BENCH_FILE")
@@ -89,7 +90,7 @@ func TestCommunicatorBench(t *testing.T) {
 	}
 	// Directory uploads, each side in turn, into an emptied destination.
 	const dst = "/tmp/bigdir"
-	for turn := 0; turn < dirTurns; turn++ {
+	for turn := 0; turn < transferTurns; turn++ {
 		pluginTurn := func() {
 			timed("comm-uploaddir", func() {
 				if err := c.UploadDir(dst, dir+"/", nil); err != nil {
@@ -104,34 +105,30 @@ func TestCommunicatorBench(t *testing.T) {
 		}
 		inTurn(turn, pluginTurn, rawTurn)
 	}
-	timed("comm-upload", func() {
-		f, err := os.Open(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		// As Packer's file provisioner does, with the file's details.
-		fi, err := f.Stat()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Upload("/tmp/big", f, &fi); err != nil {
-			t.Fatal(err)
-		}
-	})
+	// The file up and down again, each side in turn, each download to a
+	// file of its own.
+	const inside = "/tmp/big"
+	rawOut := file + ".raw.out"
 	defer os.Remove(out)
-	timed("comm-download", func() {
-		f, err := os.Create(out)
-		if err != nil {
-			t.Fatal(err)
+	defer os.Remove(rawOut)
+	for turn := 0; turn < transferTurns; turn++ {
+		inTurn(turn, func() {
+			timed("comm-upload", func() { uploadFile(t, c, file, inside) })
+		}, func() {
+			fmt.Printf("RESULT raw-comm-upload %.3f\n", rawSide(t, raw, "raw-upload", "upload", name, file, inside))
+		})
+	}
+	for turn := 0; turn < transferTurns; turn++ {
+		inTurn(turn, func() {
+			timed("comm-download", func() { downloadFile(t, c, inside, out) })
+		}, func() {
+			fmt.Printf("RESULT raw-comm-download %.3f\n", rawSide(t, raw, "raw-download", "download", name, inside, rawOut))
+		})
+	}
+	for _, got := range []string{out, rawOut} {
+		if same, err := sameFiles(file, got); err != nil || !same {
+			t.Fatalf("the download %s differs from the uploaded file (%v)", got, err)
 		}
-		defer f.Close()
-		if err := c.Download("/tmp/big", f); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if same, err := sameFiles(file, out); err != nil || !same {
-		t.Fatalf("the downloaded file differs from the uploaded one (%v)", err)
 	}
 	fmt.Printf("RESULT comm-rss-kib %d\n", peakRSSKiB())
 }
@@ -152,9 +149,39 @@ func inTurn(turn int, plugin, raw func()) {
 	}
 }
 
-// dirTurns is how many directory uploads each side makes per run: even,
-// so each side goes first as often as the other.
-const dirTurns = 4
+// transferTurns is how many times each side moves the directory, and the
+// file each way, per run: even, so each side goes first as often as the
+// other.
+const transferTurns = 4
+
+// uploadFile uploads the file at from to the container's path to, as
+// Packer's file provisioner does, with the file's details.
+func uploadFile(t *testing.T, c *communicator, from, to string) {
+	f, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Upload(to, f, &fi); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// downloadFile writes the container's file from to the file at to.
+func downloadFile(t *testing.T, c *communicator, from, to string) {
+	f, err := os.Create(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := c.Download(from, f); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // rawSide runs raw.sh with args and returns the seconds it reports as
 // label, its own start-up not counted.

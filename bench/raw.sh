@@ -142,6 +142,16 @@ uploaddir) # NAME DIR DEST: the communicator benchmark's raw side, in turns with
 	upload_dir "$1" "$2" "$3"
 	result raw-uploaddir "$t0" "$(now)"
 	;;
+upload) # NAME FILE DEST: the communicator benchmark's raw side, in turns with it
+	t0=$(now)
+	run "$1" /bin/sh -c 'cat > "$1"' sh "$3" <"$2"
+	result raw-upload "$t0" "$(now)"
+	;;
+download) # NAME SRC OUT: the communicator benchmark's raw side, in turns with it
+	t0=$(now)
+	run "$1" /bin/cat -- "$2" >"$3"
+	result raw-download "$t0" "$(now)"
+	;;
 up) # SOURCE NAME: a running clone, for the communicator benchmark; untimed
 	machinectl clone -- "$1" "$2"
 	machinectl start -- "$2"
