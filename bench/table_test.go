@@ -172,7 +172,8 @@ func (b *bench) report(table string) string {
 
 Made by `+"`make bench`"+` (bench/bench_test.go, bench/raw.sh) on %s. Each operation ran
 %d times with the plugin and %d times with the raw tools doing the same work, in one run,
-in one throwaway systemd host, the two sides taking turns to go first. The ratios are the
+in one throwaway systemd host, the two sides taking turns to go first (the import twice a
+side per round, whose single runs swing most). The ratios are the
 plugin's time over the raw time (for throughput, the raw time over the plugin's), once for
 the fastest run of each side and once for the medians: the fastest run is the one the
 machine disturbed least, the median the typical one. No test asserts these figures; read
