@@ -200,7 +200,9 @@ them here.
 - Raw rows run bench/raw.sh inside the host, which times itself, so no harness cost lands
   on that side; its polls are tight loops with no sleeps.
 - Base builds use the host's warm apt cache. Between runs the containers, trees and cached
-  bases are removed, untimed.
+  bases are removed, untimed. The raw debootstrap runs as a user would type it; the
+  plugin's lets dpkg skip its flush of every file it unpacks while it installs (README,
+  "What a build does"), which is part of what the row measures.
 - Base builds, clones and imports write to `+"`/var/lib/machines`"+`, on both sides, as a user's
   do: ext4 with a journal, as Debian's installer makes it, in a 24 GiB image file on the
   disk. The disk's own ext4 has no journal, and there creating files shortly after others
