@@ -92,6 +92,7 @@ func mmdebstrapArgv(opts bootstrapOptions) []string {
 		"--hook-dir="+mmdebstrapHooks,
 		"--skip="+mmdebstrapSkipList,
 		"--setup-hook="+cacheMountHook,
+		"--setup-hook="+unsafeIOHook,
 		"--customize-hook="+cacheUnmountHook,
 		opts.Suite, opts.Target)
 	if opts.Mirror != "" {

@@ -16,7 +16,7 @@ func TestMmdebstrapArgv(t *testing.T) {
 	prefix := []string{"unshare", "--mount", "--propagation=private", "--", "mmdebstrap", "--mode=root"}
 	common := []string{"--include=dbus,procps", "--hook-dir=" + mmdebstrapHooks,
 		"--skip=essential/unlink,cleanup/apt/lists",
-		"--setup-hook=" + cacheMountHook, "--customize-hook=" + cacheUnmountHook}
+		"--setup-hook=" + cacheMountHook, "--setup-hook=" + unsafeIOHook, "--customize-hook=" + cacheUnmountHook}
 	withAll := opts
 	withAll.Variant, withAll.Mirror = "minbase", "http://127.0.0.1/debian"
 	cases := []struct {

@@ -41,9 +41,9 @@ func (s *stepDebootstrap) Run(ctx context.Context, state multistep.StateBag) mul
 	ui.Say(fmt.Sprintf("Installing %s into %s with %s...", cfg.Suite, target, cfg.Bootstrapper))
 	// Mark first: a failed bootstrap leaves a partial tree behind.
 	state.Put(stateCreated, true)
-	// mmdebstrap wants an empty target; its dpkg is quick as it is.
-	unsafeIO := cfg.Bootstrapper == "debootstrap"
-	if unsafeIO {
+	// mmdebstrap wants an empty target: its own setup hook writes the
+	// drop-in.
+	if cfg.Bootstrapper == "debootstrap" {
 		if err := allowUnsafeIO(target); err != nil {
 			return halt(state, fmt.Errorf("preparing %s: %w", target, err))
 		}
@@ -52,10 +52,8 @@ func (s *stepDebootstrap) Run(ctx context.Context, state multistep.StateBag) mul
 	if err != nil {
 		return halt(state, fmt.Errorf("%s of suite %q: %w", cfg.Bootstrapper, cfg.Suite, err))
 	}
-	if unsafeIO {
-		if err := endUnsafeIO(target); err != nil {
-			return halt(state, fmt.Errorf("finishing %s: %w", target, err))
-		}
+	if err := endUnsafeIO(target); err != nil {
+		return halt(state, fmt.Errorf("finishing %s: %w", target, err))
 	}
 	ui.Say("Setting up the image for nspawn...")
 	if err := m.EnableUnits(ctx, target, "systemd-networkd.service", "systemd-resolved.service"); err != nil {

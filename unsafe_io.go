@@ -11,11 +11,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// While debootstrap installs a tree, its dpkg skips the fsync it makes
-// for every file it unpacks (force-unsafe-io, as mmdebstrap's eatmydata
-// hook and image builders do): a tree cut short by a crash is a failed
-// build, removed and made again, so those flushes buy nothing. The drop-in
-// is in the target before debootstrap's dpkg first reads its
+// While the bootstrapper installs a tree, its dpkg skips the fsync it
+// makes for every file it unpacks (force-unsafe-io, as mmdebstrap's
+// eatmydata hook and image builders do): a tree cut short by a crash is a
+// failed build, removed and made again, so those flushes buy nothing. The
+// drop-in is in the target before the bootstrapper's dpkg first reads its
 // configuration, and gone before the build goes on; the tree is then
 // flushed to disk once.
 const (
@@ -23,7 +23,13 @@ const (
 	unsafeIO     = "# Only while packer-builder-nspawn installs this tree.\nforce-unsafe-io\n"
 )
 
-// allowUnsafeIO puts the drop-in into the new tree at target, making the
+// unsafeIOHook writes the drop-in as an mmdebstrap setup hook (it wants an
+// empty target, so the drop-in cannot be there before it starts). Both
+// texts are ours, without quotes or printf's %: no input reaches the shell.
+var unsafeIOHook = `mkdir -p "$1/` + path.Dir(unsafeIOPath) + `" && printf '` +
+	strings.ReplaceAll(unsafeIO, "\n", `\n`) + `' > "$1/` + unsafeIOPath + `"`
+
+// allowUnsafeIO puts the drop-in into debootstrap's new tree at target, making the
 // directories debootstrap would make with the modes its packages give
 // them: a 0700 root, as a strict umask would leave, keeps dbus from
 // starting in the container.

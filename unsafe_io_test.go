@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -76,17 +77,28 @@ func TestDebootstrapRunsDpkgUnsafeOnlyWhileInstalling(t *testing.T) {
 	}
 }
 
-func TestMmdebstrapGetsNoTargetBeforehand(t *testing.T) {
+func TestMmdebstrapGetsNoTargetAndLosesTheDropIn(t *testing.T) {
 	saved := lookPath
 	defer func() { lookPath = saved }()
 	lookPath = func(string) (string, error) { return "/usr/bin/mmdebstrap", nil }
 	tb := newTestBuild(t, "bootstrapper", "mmdebstrap")
 	maker := useTreeMaker(tb)
+	// What its setup hook leaves in the tree.
+	dropIn := filepath.Join(maker.from, unsafeIOPath)
+	if err := os.MkdirAll(filepath.Dir(dropIn), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dropIn, []byte(unsafeIO), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := tb.run(context.Background()); err != nil {
 		t.Fatalf("Run: %v\n%s", err, tb.out)
 	}
 	if maker.targetExisted {
 		t.Error("the target existed before mmdebstrap ran; mmdebstrap wants to make it")
+	}
+	if _, err := os.Stat(filepath.Join(tb.dir, "web", unsafeIOPath)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the finished container keeps the hook's drop-in (%v)", err)
 	}
 }
 
@@ -98,4 +110,29 @@ func useTreeMaker(tb *testBuild) *treeMaker {
 	maker := &treeMaker{fakeMachine: tb.fake, from: tmp}
 	tb.builder.newMachine = func(packersdk.Ui) Machine { return maker }
 	return maker
+}
+
+// The mmdebstrap hook is shell text: run it as mmdebstrap does, on a
+// target whose path would break unquoted text, and read what it wrote.
+func TestUnsafeIOHookWritesTheDropIn(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	target := filepath.Join(t.TempDir(), `a b 'c' "d" $(touch pwned)`)
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(sh, "-c", unsafeIOHook, "exec", target)
+	cmd.Dir = t.TempDir()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("hook %q: %v: %s", unsafeIOHook, err, out)
+	}
+	if entries, _ := os.ReadDir(cmd.Dir); len(entries) != 0 {
+		t.Errorf("hook %q ran part of the path as a command", unsafeIOHook)
+	}
+	body, err := os.ReadFile(filepath.Join(target, unsafeIOPath))
+	if err != nil || string(body) != unsafeIO {
+		t.Errorf("the hook wrote %q (%v); want %q", body, err, unsafeIO)
+	}
 }

@@ -56,6 +56,9 @@ build {
 		if exists(m("etc/hostname")) {
 			t.Errorf("%s: etc/hostname exists", name)
 		}
+		if exists(m("etc/dpkg/dpkg.cfg.d/00nspawn-unsafe-io")) {
+			t.Errorf("%s: the install's unsafe-io drop-in stayed in the image", name)
+		}
 		// The provisioner's apt-get leaves hello's package; no other.
 		if n := countDebs(t, m("var/cache/apt/archives")); n != 1 || !exists(firstGlob(m("var/cache/apt/archives/hello_*.deb"))) {
 			t.Errorf("%s: %d .deb files in the image; want only the provisioner's hello", name, n)
