@@ -61,7 +61,8 @@ debootstrap) # DIR MIRROR
 	result debootstrap "$t0" "$(now)"
 	rm -rf "$1"
 	;;
-mmdebstrap) # DIR MIRROR: the plugin's command line, cache hooks included
+mmdebstrap) # DIR MIRROR: the plugin's command line, cache hooks included, but not
+	# its unsafe-io hook: mmdebstrap as a user would run it for the same image
 	t0=$(now)
 	NSPAWN_CACHE_DIR=$CACHE unshare --mount --propagation=private -- \
 		mmdebstrap --mode=root --variant=minbase --include=$INCLUDE \
