@@ -89,8 +89,8 @@ func (c *communicator) UploadDir(dst, src string, exclude []string) error {
 	}
 	// An OS pipe, so tar in the container reads what writeTar writes with
 	// no copy in between; of the default size, not a bulk one (see
-	// tarRecord).
-	pr, pw, err := os.Pipe()
+	// tarRecord), and blocking (see blockingPipe).
+	pr, pw, err := blockingPipe()
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", src, err)
 	}
