@@ -29,10 +29,11 @@ const (
 var unsafeIOHook = `mkdir -p "$1/` + path.Dir(unsafeIOPath) + `" && printf '` +
 	strings.ReplaceAll(unsafeIO, "\n", `\n`) + `' > "$1/` + unsafeIOPath + `"`
 
-// allowUnsafeIO puts the drop-in into debootstrap's new tree at target, making the
-// directories debootstrap would make with the modes its packages give
+// allowUnsafeIO makes debootstrap's new tree at target, holding only the
+// drop-in, its directories with the modes debootstrap's packages give
 // them: a 0700 root, as a strict umask would leave, keeps dbus from
-// starting in the container.
+// starting in the container. The target must not exist yet (the prepare
+// step saw the name free): this never touches a tree it did not make.
 func allowUnsafeIO(target string) error {
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return err
@@ -40,7 +41,7 @@ func allowUnsafeIO(target string) error {
 	dir := target
 	for _, name := range append([]string{""}, strings.Split(path.Dir(unsafeIOPath), "/")...) {
 		dir = filepath.Join(dir, name)
-		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := os.Mkdir(dir, 0o755); err != nil {
 			return err
 		}
 		if err := os.Chmod(dir, 0o755); err != nil {

@@ -136,3 +136,20 @@ func TestUnsafeIOHookWritesTheDropIn(t *testing.T) {
 		t.Errorf("the hook wrote %q (%v); want %q", body, err, unsafeIO)
 	}
 }
+
+func TestAllowUnsafeIOLeavesAnExistingTreeAlone(t *testing.T) {
+	target := filepath.Join(t.TempDir(), "web")
+	if err := os.Mkdir(target, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := allowUnsafeIO(target); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("allowUnsafeIO on an existing tree: %v; want it refused", err)
+	}
+	info, err := os.Stat(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o700 {
+		t.Errorf("the existing tree's mode became %v", info.Mode().Perm())
+	}
+}
