@@ -179,8 +179,15 @@ func TestFailedProvisioningStopsAndRemovesContainer(t *testing.T) {
 	}
 }
 
-// makeTreeOnDebootstrap lets the fake's debootstrap leave a tree behind.
-func makeTreeOnDebootstrap(tb *testBuild) { useTreeMaker(tb) }
+// makeTreeOnDebootstrap lets the fake's bootstrapper leave a tree behind
+// and returns that fake, to read what it found.
+func makeTreeOnDebootstrap(tb *testBuild) *treeMaker {
+	tmp := filepath.Join(tb.t.TempDir(), "web")
+	makeTree(tb.t, tmp)
+	maker := &treeMaker{fakeMachine: tb.fake, from: tmp}
+	tb.builder.newMachine = func(packersdk.Ui) Machine { return maker }
+	return maker
+}
 
 // treeMaker is the fake whose debootstrap moves a prepared tree in place;
 // like debootstrap, it keeps what the target already held.

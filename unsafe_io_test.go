@@ -10,8 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
 )
 
 func TestAllowUnsafeIOLeavesTheTreeOpenUnderAStrictUmask(t *testing.T) {
@@ -65,7 +63,7 @@ func TestEndUnsafeIORemovesOnlyTheDropIn(t *testing.T) {
 
 func TestDebootstrapRunsDpkgUnsafeOnlyWhileInstalling(t *testing.T) {
 	tb := newTestBuild(t)
-	maker := useTreeMaker(tb)
+	maker := makeTreeOnDebootstrap(tb)
 	if _, err := tb.run(context.Background()); err != nil {
 		t.Fatalf("Run: %v\n%s", err, tb.out)
 	}
@@ -82,7 +80,7 @@ func TestMmdebstrapGetsNoTargetAndLosesTheDropIn(t *testing.T) {
 	defer func() { lookPath = saved }()
 	lookPath = func(string) (string, error) { return "/usr/bin/mmdebstrap", nil }
 	tb := newTestBuild(t, "bootstrapper", "mmdebstrap")
-	maker := useTreeMaker(tb)
+	maker := makeTreeOnDebootstrap(tb)
 	// What its setup hook leaves in the tree.
 	dropIn := filepath.Join(maker.from, unsafeIOPath)
 	if err := os.MkdirAll(filepath.Dir(dropIn), 0o755); err != nil {
@@ -100,16 +98,6 @@ func TestMmdebstrapGetsNoTargetAndLosesTheDropIn(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(tb.dir, "web", unsafeIOPath)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the finished container keeps the hook's drop-in (%v)", err)
 	}
-}
-
-// useTreeMaker lets the fake's bootstrapper leave a tree behind and
-// returns it, to read what it found.
-func useTreeMaker(tb *testBuild) *treeMaker {
-	tmp := filepath.Join(tb.t.TempDir(), "web")
-	makeTree(tb.t, tmp)
-	maker := &treeMaker{fakeMachine: tb.fake, from: tmp}
-	tb.builder.newMachine = func(packersdk.Ui) Machine { return maker }
-	return maker
 }
 
 // The mmdebstrap hook is shell text: run it as mmdebstrap does, on a
