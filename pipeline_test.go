@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func quietMachine() *hostMachine { return &hostMachine{say: func(string) {}} }
@@ -36,4 +37,60 @@ func TestPipelineReportsEitherFailure(t *testing.T) {
 			t.Errorf("%s fails: got %v, want an error saying %q", name, err, c.want)
 		}
 	}
+}
+
+// The pipe between a pipeline's tools is theirs alone: in this process's
+// epoll set, it would wake the plugin for every write and read through it.
+func TestPipelinePipeStaysOutOfThePoller(t *testing.T) {
+	named := filepath.Join(t.TempDir(), "stdin")
+	// The consumer names its stdin, then waits until the test has looked.
+	consumer := []string{"sh", "-c",
+		`readlink /proc/self/fd/0 > "$1.new" && mv "$1.new" "$1" && while [ ! -e "$1.seen" ]; do sleep 0.01; done; cat >/dev/null`,
+		"sh", named}
+	done := make(chan error, 1)
+	go func() { done <- quietMachine().pipeline(context.Background(), []string{"echo", "data"}, consumer) }()
+	var pipe []byte
+	for deadline := time.Now().Add(10 * time.Second); len(pipe) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the consumer never named its stdin")
+		}
+		pipe, _ = os.ReadFile(named)
+	}
+	if polled(t, strings.TrimSpace(string(pipe))) {
+		t.Errorf("the runtime's poller watches the pipeline's pipe %s", pipe)
+	}
+	if err := os.WriteFile(named+".seen", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// polled reports whether an epoll set of this process watches the open
+// file that readlink names target ("pipe:[1234]").
+func polled(t *testing.T, target string) bool {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if link, _ := os.Readlink("/proc/self/fd/" + fd.Name()); link != "anon_inode:[eventpoll]" {
+			continue
+		}
+		info, err := os.ReadFile("/proc/self/fdinfo/" + fd.Name())
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(info), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 2 && f[0] == "tfd:" {
+				if link, _ := os.Readlink("/proc/self/fd/" + f[1]); link == target {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
