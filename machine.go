@@ -395,12 +395,15 @@ func toolName(argv []string) string {
 	return strings.Join(argv[:min(2, len(argv))], " ")
 }
 
-// pipeline runs from | to through a bulk pipe of its own (fewer turns
-// between the two), both tools' messages on the UI. The consumer's failure
-// says most (it saw the data), so it wins; a producer that failed while the
-// consumer took a short stream still fails the whole.
+// pipeline runs from | to through a pipe of its own, both tools' messages
+// on the UI. The pipe is of the default size, as a shell's: the consumer
+// then reads what the producer wrote while it is still in the CPU's cache
+// (a 1 MiB pipe made an import's unpacking about 0.07 s slower of 0.7 s).
+// The consumer's failure says most (it saw the data), so it wins; a
+// producer that failed while the consumer took a short stream still fails
+// the whole.
 func (h *hostMachine) pipeline(ctx context.Context, from, to []string) error {
-	pr, pw, err := bulkPipe()
+	pr, pw, err := blockingPipe()
 	if err != nil {
 		return err
 	}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func quietMachine() *hostMachine { return &hostMachine{say: func(string) {}} }
@@ -40,8 +43,9 @@ func TestPipelineReportsEitherFailure(t *testing.T) {
 }
 
 // The pipe between a pipeline's tools is theirs alone: in this process's
-// epoll set, it would wake the plugin for every write and read through it.
-func TestPipelinePipeStaysOutOfThePoller(t *testing.T) {
+// epoll set, it would wake the plugin for every write and read through
+// it. And it is of the size a shell's pipe would be (see pipeline).
+func TestPipelinePipeIsLikeAShells(t *testing.T) {
 	named := filepath.Join(t.TempDir(), "stdin")
 	// The consumer names its stdin, then waits until the test has looked.
 	consumer := []string{"sh", "-c",
@@ -56,8 +60,12 @@ func TestPipelinePipeStaysOutOfThePoller(t *testing.T) {
 		}
 		pipe, _ = os.ReadFile(named)
 	}
-	if polled(t, strings.TrimSpace(string(pipe))) {
-		t.Errorf("the runtime's poller watches the pipeline's pipe %s", pipe)
+	target := strings.TrimSpace(string(pipe))
+	if polled(t, target) {
+		t.Errorf("the runtime's poller watches the pipeline's pipe %s", target)
+	}
+	if got, want := pipeSizeOf(t, target), defaultPipeSize(t); got != want {
+		t.Errorf("the pipeline's pipe holds %d bytes, want the default %d", got, want)
 	}
 	if err := os.WriteFile(named+".seen", nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -65,6 +73,44 @@ func TestPipelinePipeStaysOutOfThePoller(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// pipeSizeOf is the capacity of the pipe that this process holds open and
+// readlink names target.
+func pipeSizeOf(t *testing.T, target string) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if link, _ := os.Readlink("/proc/self/fd/" + fd.Name()); link == target {
+			n, _ := strconv.Atoi(fd.Name())
+			size, err := unix.FcntlInt(uintptr(n), unix.F_GETPIPE_SZ, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return size
+		}
+	}
+	t.Fatalf("this process holds no %s", target)
+	return 0
+}
+
+// defaultPipeSize is the capacity the kernel gives a new pipe.
+func defaultPipeSize(t *testing.T) int {
+	t.Helper()
+	var fds [2]int
+	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+	size, err := unix.FcntlInt(uintptr(fds[0]), unix.F_GETPIPE_SZ, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return size
 }
 
 // polled reports whether an epoll set of this process watches the open
