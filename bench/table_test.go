@@ -172,8 +172,8 @@ func (b *bench) report(table string) string {
 
 Made by `+"`make bench`"+` (bench/bench_test.go, bench/raw.sh) on %s. Each operation ran
 %d times with the plugin and %d times with the raw tools doing the same work, in one run,
-in one throwaway systemd host, the two sides taking turns to go first (the import twice a
-side per round, whose single runs swing most). The ratios are the
+in one throwaway systemd host, the two sides taking turns to go first (the import %d times
+a side per round: its single runs swing most, with the flush of what it wrote). The ratios are the
 plugin's time over the raw time (for throughput, the raw time over the plugin's), once for
 the fastest run of each side and once for the medians: the fastest run is the one the
 machine disturbed least, the median the typical one. No test asserts these figures; read
@@ -217,7 +217,7 @@ them here.
   line; the raw side makes the 4 `+"`systemd-run`"+` calls the shell provisioner makes
   (upload, chmod, run, remove). The whole `+"`packer build`"+` rows add Packer's own start.
 `,
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), rounds, rounds,
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), rounds, rounds, pairsPerRound["import"],
 		cpuModel(), runtime.NumCPU(), memTotal(),
 		first(run("uname", "-r")), osName(), first(run("findmnt", "-n", "-o", "FSTYPE", "-T", "/var/tmp")), diskJournal("/var/tmp"),
 		version("packer"), version("debootstrap"), version("mmdebstrap"), first(h.Run("systemctl", "--version")),
