@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -79,22 +80,15 @@ func TestPipelinePipeIsLikeAShells(t *testing.T) {
 // readlink names target.
 func pipeSizeOf(t *testing.T, target string) int {
 	t.Helper()
-	fds, err := os.ReadDir("/proc/self/fd")
+	fds := fdsNamed(t, target)
+	if len(fds) == 0 {
+		t.Fatalf("this process holds no %s", target)
+	}
+	size, err := unix.FcntlInt(uintptr(fds[0]), unix.F_GETPIPE_SZ, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, fd := range fds {
-		if link, _ := os.Readlink("/proc/self/fd/" + fd.Name()); link == target {
-			n, _ := strconv.Atoi(fd.Name())
-			size, err := unix.FcntlInt(uintptr(n), unix.F_GETPIPE_SZ, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return size
-		}
-	}
-	t.Fatalf("this process holds no %s", target)
-	return 0
+	return size
 }
 
 // defaultPipeSize is the capacity the kernel gives a new pipe.
@@ -117,15 +111,8 @@ func defaultPipeSize(t *testing.T) int {
 // file that readlink names target ("pipe:[1234]").
 func polled(t *testing.T, target string) bool {
 	t.Helper()
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fd := range fds {
-		if link, _ := os.Readlink("/proc/self/fd/" + fd.Name()); link != "anon_inode:[eventpoll]" {
-			continue
-		}
-		info, err := os.ReadFile("/proc/self/fdinfo/" + fd.Name())
+	for _, epoll := range fdsNamed(t, "anon_inode:[eventpoll]") {
+		info, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", epoll))
 		if err != nil {
 			continue
 		}
@@ -139,4 +126,21 @@ func polled(t *testing.T, target string) bool {
 		}
 	}
 	return false
+}
+
+// fdsNamed are this process's descriptors that readlink names target.
+func fdsNamed(t *testing.T, target string) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fds []int
+	for _, e := range entries {
+		if link, _ := os.Readlink("/proc/self/fd/" + e.Name()); link == target {
+			n, _ := strconv.Atoi(e.Name())
+			fds = append(fds, n)
+		}
+	}
+	return fds
 }
