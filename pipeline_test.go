@@ -48,10 +48,13 @@ func TestPipelineReportsEitherFailure(t *testing.T) {
 // it. And it is of the size a shell's pipe would be (see pipeline).
 func TestPipelinePipeIsLikeAShells(t *testing.T) {
 	named := filepath.Join(t.TempDir(), "stdin")
-	// The consumer names its stdin, then waits until the test has looked.
+	// The consumer names its stdin, then waits until the test has looked,
+	// or 10 s at most, so a failed test leaves no shell behind.
 	consumer := []string{"sh", "-c",
-		`readlink /proc/self/fd/0 > "$1.new" && mv "$1.new" "$1" && while [ ! -e "$1.seen" ]; do sleep 0.01; done; cat >/dev/null`,
+		`readlink /proc/self/fd/0 > "$1.new" && mv "$1.new" "$1" && i=0 &&
+		while [ ! -e "$1.seen" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done; cat >/dev/null`,
 		"sh", named}
+	t.Cleanup(func() { _ = os.WriteFile(named+".seen", nil, 0o644) })
 	done := make(chan error, 1)
 	go func() { done <- quietMachine().pipeline(context.Background(), []string{"echo", "data"}, consumer) }()
 	var pipe []byte
