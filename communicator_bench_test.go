@@ -35,7 +35,7 @@ func TestCommunicatorBench(t *testing.T) {
 	if name == "" || file == "" || dir == "" || raw == "" || count < turns {
 		t.Fatalf("set NSPAWN_BENCH_MACHINE, NSPAWN_BENCH_FILE, NSPAWN_BENCH_DIR, NSPAWN_BENCH_RAW and NSPAWN_BENCH_COUNT (at least %d); bench/ does", turns)
 	}
-	c := &communicator{ctx: context.Background(), machine: &hostMachine{say: func(string) {}}, name: name}
+	c := &communicator{ctx: context.Background(), machine: quietMachine(), name: name}
 	start := func(command string) {
 		cmd := &packersdk.RemoteCmd{Command: command}
 		if err := c.Start(context.Background(), cmd); err != nil {

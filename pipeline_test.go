@@ -87,11 +87,7 @@ func pipeSizeOf(t *testing.T, target string) int {
 	if len(fds) == 0 {
 		t.Fatalf("this process holds no %s", target)
 	}
-	size, err := unix.FcntlInt(uintptr(fds[0]), unix.F_GETPIPE_SZ, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return size
+	return pipeCapacity(t, fds[0])
 }
 
 // defaultPipeSize is the capacity the kernel gives a new pipe.
@@ -103,7 +99,13 @@ func defaultPipeSize(t *testing.T) int {
 	}
 	defer unix.Close(fds[0])
 	defer unix.Close(fds[1])
-	size, err := unix.FcntlInt(uintptr(fds[0]), unix.F_GETPIPE_SZ, 0)
+	return pipeCapacity(t, fds[0])
+}
+
+// pipeCapacity is how many bytes the pipe at descriptor fd holds.
+func pipeCapacity(t *testing.T, fd int) int {
+	t.Helper()
+	size, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
