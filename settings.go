@@ -72,12 +72,17 @@ func checkBind(bind string) error {
 	return nil
 }
 
-// nspawnSettings renders the settings file for the options.
-func (c *Config) nspawnSettings() string {
+// nspawnSettings renders the settings file for the options. hostDNS gives
+// a container on the host's network the host's resolv.conf (see
+// imageResolvConf).
+func (c *Config) nspawnSettings(hostDNS bool) string {
 	var b strings.Builder
 	b.WriteString("# Written by packer-builder-nspawn for the build of " + c.PackerBuildName + ".\n")
-	if c.PrivateUsers != 0 || len(c.Capabilities) > 0 {
+	if c.PrivateUsers != 0 || len(c.Capabilities) > 0 || hostDNS {
 		b.WriteString("[Exec]\n")
+		if hostDNS {
+			b.WriteString("ResolvConf=replace-host\n")
+		}
 		if c.PrivateUsers.True() {
 			b.WriteString("PrivateUsers=pick\n")
 		} else if c.PrivateUsers.False() {

@@ -15,6 +15,9 @@ const (
 	// stateLinked is true while the container in a custom machines_dir is
 	// linked where machinectl finds it.
 	stateLinked = "container_linked"
+	// stateResolvConf is the *imageResolvConf to put back after a build
+	// on the host's network.
+	stateResolvConf = "image_resolv_conf"
 	// stateExported lists the files the export step wrote.
 	stateExported = "exported_files"
 )

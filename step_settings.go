@@ -42,7 +42,20 @@ func (s *stepSettings) Run(ctx context.Context, state multistep.StateBag) multis
 		s.setAside = true
 		ui.Say(fmt.Sprintf("Set %s aside for the build; it comes back afterwards.", path))
 	}
-	if err := os.WriteFile(path, []byte(cfg.nspawnSettings()), 0o644); err != nil {
+	hostDNS := false
+	if cfg.Network == "host" {
+		if tree := cfg.treePath(); tree != "" {
+			saved, err := saveResolvConf(tree)
+			if err != nil {
+				return halt(state, fmt.Errorf("network: reading the image's /etc/resolv.conf: %w", err))
+			}
+			state.Put(stateResolvConf, saved)
+			hostDNS = true
+		} else {
+			ui.Message(`network "host": a raw image keeps its own /etc/resolv.conf; if it links to systemd-resolved's stub, names will not resolve in the build`)
+		}
+	}
+	if err := os.WriteFile(path, []byte(cfg.nspawnSettings(hostDNS)), 0o644); err != nil {
 		return halt(state, fmt.Errorf("settings: writing %s: %w", path, err))
 	}
 	s.wrote = true

@@ -28,7 +28,7 @@ func TestNspawnSettingsRendering(t *testing.T) {
 		if !tc.cfg.wantsSettings() {
 			t.Errorf("%s: wantsSettings is false", tc.name)
 		}
-		got := tc.cfg.nspawnSettings()
+		got := tc.cfg.nspawnSettings(false)
 		for _, w := range tc.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("%s: settings\n%s\nlack\n%s", tc.name, got, w)

@@ -49,6 +49,17 @@ func (s *stepShutdown) Run(ctx context.Context, state multistep.StateBag) multis
 		if err := resetIdentityInTree(tree); err != nil {
 			return halt(state, fmt.Errorf("resetting the machine-id in %s: %w", tree, err))
 		}
+		if saved, ok := state.Get(stateResolvConf).(*imageResolvConf); ok {
+			restored, err := saved.restore(tree)
+			switch {
+			case err != nil:
+				return halt(state, fmt.Errorf("network: putting back the image's /etc/resolv.conf in %s: %w", tree, err))
+			case restored:
+				ui.Say("Put back the image's own /etc/resolv.conf (the build used the host's).")
+			default:
+				ui.Say("Kept the /etc/resolv.conf a provisioner wrote.")
+			}
+		}
 	}
 	return multistep.ActionContinue
 }
