@@ -239,7 +239,9 @@ func (c *Config) validate() error {
 	if c.ImportVerify != "" && !contains(verifyModes, c.ImportVerify) {
 		add(`import_verify: %q is not one of %s`, c.ImportVerify, strings.Join(verifyModes, ", "))
 	}
-	if c.Mirror != "" {
+	if strings.ContainsAny(c.Mirror, " \t\r\n\v\f") {
+		add(`mirror: %q holds whitespace; give one URL, such as "http://HOST/debian" (it reaches the bootstrapper as one argument, never as options)`, c.Mirror)
+	} else if c.Mirror != "" {
 		if u, err := url.Parse(c.Mirror); err != nil || u.Scheme == "" || u.Host == "" && u.Scheme != "file" {
 			add(`mirror: %q is not a URL; give one like "http://HOST/debian"`, c.Mirror)
 		}

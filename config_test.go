@@ -135,6 +135,8 @@ func TestPrepareRejectsBadInput(t *testing.T) {
 		{"clone bad name", rawConfig("b", "clone", "../x"), `clone: "../x" is not a machine name`},
 		{"import with machines_dir", rawConfig("b", with("import", image)...), "machines_dir: machinectl imports and clones only into /var/lib/machines"},
 		{"mirror not a URL", rawConfig("b", with("mirror", "mirror.example")...), `mirror: "mirror.example" is not a URL`},
+		{"mirror with an option in it", rawConfig("b", with("mirror", "http://HOST/debian --no-check-gpg")...), `mirror: "http://HOST/debian --no-check-gpg" holds whitespace; give one URL`},
+		{"mirror with a newline", rawConfig("b", with("mirror", "http://HOST/debian\n")...), `mirror: "http://HOST/debian\n" holds whitespace`},
 		{"bad variant", rawConfig("b", with("variant", "min base")...), `variant: "min base" is not a debootstrap variant`},
 		{"unknown variant", rawConfig("b", with("variant", "tiny")...), `variant: "tiny" is not a debootstrap variant; use one of minbase, buildd, fakechroot`},
 		{"unknown suite", rawConfig("b", with("suite", "florp")...), `suite: "florp" is not a suite this debootstrap knows`},
