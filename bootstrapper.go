@@ -93,8 +93,11 @@ func mmdebstrapArgv(opts bootstrapOptions) []string {
 		"--skip="+mmdebstrapSkipList,
 		"--setup-hook="+cacheMountHook,
 		"--setup-hook="+unsafeIOHook,
-		"--customize-hook="+cacheUnmountHook,
-		opts.Suite, opts.Target)
+		"--customize-hook="+cacheUnmountHook)
+	if opts.IgnoreValidUntil {
+		argv = append(argv, "--aptopt="+aptIgnoreValidUntil)
+	}
+	argv = append(argv, opts.Suite, opts.Target)
 	if opts.Mirror != "" {
 		argv = append(argv, opts.Mirror)
 	}

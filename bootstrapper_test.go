@@ -19,6 +19,8 @@ func TestMmdebstrapArgv(t *testing.T) {
 		"--setup-hook=" + cacheMountHook, "--setup-hook=" + unsafeIOHook, "--customize-hook=" + cacheUnmountHook}
 	withAll := opts
 	withAll.Variant, withAll.Mirror = "minbase", "http://127.0.0.1/debian"
+	stale := opts
+	stale.IgnoreValidUntil = true
 	cases := []struct {
 		name string
 		opts bootstrapOptions
@@ -28,6 +30,8 @@ func TestMmdebstrapArgv(t *testing.T) {
 			concat(prefix, common, []string{"bookworm", "/var/lib/machines/web"})},
 		{"variant and mirror", withAll,
 			concat(prefix, []string{"--variant=minbase"}, common, []string{"bookworm", "/var/lib/machines/web", "http://127.0.0.1/debian"})},
+		{"expired Release files taken", stale,
+			concat(prefix, common, []string{`--aptopt=Acquire::Check-Valid-Until "false";`, "bookworm", "/var/lib/machines/web"})},
 	}
 	for _, tc := range cases {
 		if got := bootstrapArgv(tc.opts); !reflect.DeepEqual(got, tc.want) {

@@ -51,6 +51,15 @@ type Config struct {
 	// `machinectl remove NAME` deletes one, `machinectl clean` every
 	// hidden image. Default `false`.
 	CacheBase bool `mapstructure:"cache_base"`
+	// `false` lets the bootstrapper and the image's apt take a mirror whose
+	// Release file has expired (its `Valid-Until` has passed, as on a
+	// stale or snapshot mirror): mmdebstrap's apt gets
+	// `Acquire::Check-Valid-Until "false"`, and the image keeps it in
+	// `/etc/apt/apt.conf.d/00nspawn-check-valid-until` so provisioners'
+	// `apt-get update` works with that mirror too. With the default such
+	// a mirror is an error before the container boots, with either
+	// bootstrapper. Default `true`.
+	CheckValidUntil config.Trilean `mapstructure:"check_valid_until"`
 	// Where a debootstrapped container is made. Another directory works
 	// too: during the build the container is linked into `/run/machines`
 	// so machinectl finds it. `import` and `clone` always write to

@@ -24,6 +24,7 @@ type FlatConfig struct {
 	CacheDir            *string           `mapstructure:"cache_dir" cty:"cache_dir" hcl:"cache_dir"`
 	Bootstrapper        *string           `mapstructure:"bootstrapper" cty:"bootstrapper" hcl:"bootstrapper"`
 	CacheBase           *bool             `mapstructure:"cache_base" cty:"cache_base" hcl:"cache_base"`
+	CheckValidUntil     *bool             `mapstructure:"check_valid_until" cty:"check_valid_until" hcl:"check_valid_until"`
 	MachinesDir         *string           `mapstructure:"machines_dir" cty:"machines_dir" hcl:"machines_dir"`
 	Import              *string           `mapstructure:"import" cty:"import" hcl:"import"`
 	ImportVerify        *string           `mapstructure:"import_verify" cty:"import_verify" hcl:"import_verify"`
@@ -69,6 +70,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"cache_dir":                  &hcldec.AttrSpec{Name: "cache_dir", Type: cty.String, Required: false},
 		"bootstrapper":               &hcldec.AttrSpec{Name: "bootstrapper", Type: cty.String, Required: false},
 		"cache_base":                 &hcldec.AttrSpec{Name: "cache_base", Type: cty.Bool, Required: false},
+		"check_valid_until":          &hcldec.AttrSpec{Name: "check_valid_until", Type: cty.Bool, Required: false},
 		"machines_dir":               &hcldec.AttrSpec{Name: "machines_dir", Type: cty.String, Required: false},
 		"import":                     &hcldec.AttrSpec{Name: "import", Type: cty.String, Required: false},
 		"import_verify":              &hcldec.AttrSpec{Name: "import_verify", Type: cty.String, Required: false},

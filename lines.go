@@ -56,6 +56,21 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// reason is what a failed tool said last and, before that, the first of
+// apt's "E:" lines if any: apt ends its failures with a summary line
+// ("E: apt-get update ... failed") that hides the cause.
+func (t *tailBuffer) reason() string {
+	last := t.lastLine()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, line := range strings.Split(string(t.buf), "\n") {
+		if line = strings.TrimSpace(line); strings.HasPrefix(line, "E: ") && line != last {
+			return line + " ... " + last
+		}
+	}
+	return last
+}
+
 // lastLine is the last non-empty line written.
 func (t *tailBuffer) lastLine() string {
 	t.mu.Lock()

@@ -86,6 +86,8 @@ type execRequest struct {
 type bootstrapOptions struct {
 	Tool, Suite, Target, Mirror, Variant, CacheDir string
 	Include                                        []string
+	// IgnoreValidUntil takes a mirror whose Release file has expired.
+	IgnoreValidUntil bool
 }
 
 // runtimeImagesDir is searched by machined and cleared at boot, so a link
@@ -376,7 +378,7 @@ func (h *hostMachine) run(ctx context.Context, stdin io.Reader, env, argv []stri
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", argv[0], ctx.Err())
 		}
-		return fmt.Errorf("%s failed (%w): %s", toolName(argv), err, tail.lastLine())
+		return fmt.Errorf("%s failed (%w): %s", toolName(argv), err, tail.reason())
 	}
 	return nil
 }

@@ -24,6 +24,9 @@ const basePrefix = ".nspawn-base-"
 func (c *Config) baseImageName() string {
 	o := c.bootstrapOptions()
 	key := strings.Join([]string{baseRecipe, o.Tool, o.Suite, o.Variant, o.Mirror, strings.Join(o.Include, ",")}, "\n")
+	if o.IgnoreValidUntil {
+		key += "\nignore-valid-until"
+	}
 	sum := sha256.Sum256([]byte(key))
 	suite := c.Suite
 	if len(suite) > 24 {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
@@ -48,12 +50,24 @@ func (s *stepDebootstrap) Run(ctx context.Context, state multistep.StateBag) mul
 			return halt(state, fmt.Errorf("preparing %s: %w", target, err))
 		}
 	}
-	err := m.Bootstrap(ctx, cfg.bootstrapOptions())
+	opts := cfg.bootstrapOptions()
+	err := m.Bootstrap(ctx, opts)
+	if err != nil && strings.Contains(err.Error(), "is expired") {
+		return halt(state, fmt.Errorf("%s of suite %q: the mirror's Release file has expired: %w; %s", cfg.Bootstrapper, cfg.Suite, err, expiredReleaseAdvice))
+	}
 	if err != nil {
 		return halt(state, fmt.Errorf("%s of suite %q: %w", cfg.Bootstrapper, cfg.Suite, err))
 	}
 	if err := endUnsafeIO(target); err != nil {
 		return halt(state, fmt.Errorf("finishing %s: %w", target, err))
+	}
+	if opts.IgnoreValidUntil {
+		if err := takeExpiredReleases(target); err != nil {
+			return halt(state, fmt.Errorf("setting up %s: %w", target, err))
+		}
+	} else if expired := expiredRelease(target, time.Now()); expired != "" {
+		return halt(state, fmt.Errorf("%s of suite %q: the mirror's Release file has expired (%s), so the image's apt would refuse it; %s",
+			cfg.Bootstrapper, cfg.Suite, expired, expiredReleaseAdvice))
 	}
 	ui.Say("Setting up the image for nspawn...")
 	if err := m.EnableUnits(ctx, target, "systemd-networkd.service", "systemd-resolved.service"); err != nil {
@@ -75,6 +89,8 @@ func (c *Config) bootstrapOptions() bootstrapOptions {
 		Variant:  c.Variant,
 		CacheDir: c.CacheDir,
 		Include:  includePackages(c.Suite),
+
+		IgnoreValidUntil: c.CheckValidUntil.False(),
 	}
 }
 
