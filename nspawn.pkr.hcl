@@ -16,6 +16,13 @@ variable "mirror" {
   default = ""
 }
 
+# "veth", machinectl start's own, needs systemd-networkd on the host;
+# "host" shares the host's network.
+variable "network" {
+  type    = string
+  default = "veth"
+}
+
 variable "timeout" {
   type    = string
   default = "60s"
@@ -25,6 +32,7 @@ source "nspawn" "base" {
   suite   = var.suite
   variant = "minbase"
   mirror  = var.mirror
+  network = var.network
   timeout = var.timeout
   export  = ["base.tar.zst"]
 }
@@ -53,11 +61,13 @@ build {
 
 source "nspawn" "from-clone" {
   clone   = "base"
+  network = var.network
   timeout = var.timeout
 }
 
 source "nspawn" "from-archive" {
   import  = "base.tar.zst"
+  network = var.network
   timeout = var.timeout
 }
 

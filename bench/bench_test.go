@@ -54,12 +54,14 @@ func template() string {
 	return `
 variable "mirror" { type = string }
 source "nspawn" "b-deb" {
+  network = "host"
   suite   = "bookworm"
   variant = "minbase"
   mirror  = var.mirror
   timeout = "90s"
 }
 source "nspawn" "b-mm" {
+  network = "host"
   suite        = "bookworm"
   variant      = "minbase"
   mirror       = var.mirror
@@ -67,17 +69,33 @@ source "nspawn" "b-mm" {
   timeout      = "90s"
 }
 source "nspawn" "b-cache" {
+  network = "host"
   suite      = "bookworm"
   variant    = "minbase"
   mirror     = var.mirror
   cache_base = true
   timeout    = "90s"
 }
-source "nspawn" "b-cycle" { clone = "base" }
-source "nspawn" "b-stop" { clone = "base" }
-source "nspawn" "b-cmds" { clone = "base" }
-source "nspawn" "b-files" { clone = "base" }
-source "nspawn" "b-import" { import = "big.tar.zst" }
+source "nspawn" "b-cycle" {
+  clone = "base"
+  network = "host"
+}
+source "nspawn" "b-stop" {
+  clone = "base"
+  network = "host"
+}
+source "nspawn" "b-cmds" {
+  clone = "base"
+  network = "host"
+}
+source "nspawn" "b-files" {
+  clone = "base"
+  network = "host"
+}
+source "nspawn" "b-import" {
+  import = "big.tar.zst"
+  network = "host"
+}
 build {
   sources = ["source.nspawn.b-deb", "source.nspawn.b-mm", "source.nspawn.b-cache", "source.nspawn.b-import"]
 }

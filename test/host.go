@@ -18,34 +18,49 @@ import (
 	"time"
 )
 
-// The throwaway systemd host: a bookworm tree with systemd, machined,
-// debootstrap and Debian's packer, booted with systemd-nspawn -b. Nested
-// containers run inside it, so the tests need no systemd on the machine.
-var hostPackages = []string{
-	"systemd", "systemd-sysv", "dbus", "systemd-container", "debootstrap",
-	"packer", "zstd", "ca-certificates", "tar", "e2fsprogs", "mmdebstrap",
-	// pgrep, for the checks that no tool is left running.
-	"procps",
+// HostRelease is one kind of throwaway systemd host: a Debian release set
+// up as its users set theirs up, with systemd, machined, the bootstrappers
+// and Debian's packer, booted with systemd-nspawn -b. Nested containers
+// run inside it, so the tests need no systemd on the machine.
+type HostRelease struct {
+	Name  string // as the README's table names it
+	Suite string
+	// Packages are what debootstrap installs; AptPackages are installed
+	// with apt afterwards, since debootstrap's --include cannot order
+	// their dependencies.
+	Packages, AptPackages []string
+	// PackerDeb installs bookworm's packer package with dpkg -i, as users
+	// of a release without packer do.
+	PackerDeb bool
+	// Resolved runs systemd-resolved, as on hosts set up for the veth
+	// network (its upstream servers are the machine's, as DHCP would give).
+	Resolved bool
 }
 
-// hostAptPackages are installed with apt after debootstrap, whose
-// --include cannot order their dependencies. Packer's ansible provisioner
-// runs ansible-playbook over ssh.
-var hostAptPackages = []string{"ansible-core", "openssh-client"}
+// basePackages are on every host; pgrep (procps) is for the checks that no
+// tool is left running.
+var basePackages = []string{
+	"systemd", "systemd-sysv", "dbus", "systemd-container", "debootstrap",
+	"zstd", "ca-certificates", "tar", "e2fsprogs", "mmdebstrap", "procps",
+}
+
+var (
+	// Debian12 is bookworm with its own packer; Packer's ansible
+	// provisioner runs ansible-playbook over ssh. No systemd-resolved, as
+	// on a default install.
+	Debian12 = HostRelease{Name: "Debian 12", Suite: "bookworm",
+		Packages:    append([]string{"packer"}, basePackages...),
+		AptPackages: []string{"ansible-core", "openssh-client"}}
+	// Debian13 is trixie, which has no packer: bookworm's package is
+	// installed, as its users do; and systemd-resolved runs.
+	Debian13 = HostRelease{Name: "Debian 13", Suite: "trixie",
+		Packages:  append([]string{"systemd-resolved"}, basePackages...),
+		PackerDeb: true, Resolved: true}
+)
 
 // hostRecipe changes whenever the way the host tree is made changes, so
 // the cached tarball is rebuilt.
-const hostRecipe = "3"
-
-// nspawnDropIn replaces the ExecStart of systemd-nspawn@.service in the
-// host. The host has no CAP_NET_ADMIN, so --network-veth would fail: nested
-// containers share its network instead. With no veth link, systemd-resolved
-// in the nested container has no DNS server, so the host's resolv.conf is
-// copied in. Everything else is the stock line.
-const nspawnDropIn = `[Service]
-ExecStart=
-ExecStart=systemd-nspawn --quiet --keep-unit --boot --link-journal=try-guest -U --settings=override --resolv-conf=replace-host --machine=%i
-`
+const hostRecipe = "4"
 
 // modernVersion is the Packer >= 1.7 the tests also run; hosts see
 // modernDir, where it is built, as /modern.
@@ -55,71 +70,92 @@ var (
 	cacheDir    = "/var/cache/packer-builder-nspawn-e2e"
 	modernDir   = filepath.Join(cacheDir, "packer-"+modernVersion)
 	aptCacheDir = filepath.Join(cacheDir, "apt")
-	hostOnce    sync.Once
-	hostTar     string
-	hostTarErr  error
+	hostTarsMu  sync.Mutex
+	hostTars    = map[string]*hostTree{}
 )
+
+// hostTree is a release's cached tree, built at most once per run.
+type hostTree struct {
+	once sync.Once
+	path string
+	err  error
+}
 
 // Host is one booted throwaway systemd host.
 type Host struct {
-	t      *testing.T
-	dir    string // its root directory, seen from outside
-	nspawn *exec.Cmd
-	leader int // its PID 1, seen from outside
+	t       *testing.T
+	release HostRelease
+	dir     string // its root directory, seen from outside
+	nspawn  *exec.Cmd
+	leader  int // its PID 1, seen from outside
 }
 
-// hostTarball returns the cached host tree, building it on first use.
-func hostTarball(t *testing.T) string {
-	hostOnce.Do(func() {
-		sum := sha256.Sum256([]byte(strings.Join(hostPackages, ",") + "|" + strings.Join(hostAptPackages, ",") +
-			"|" + hostRecipe + "|" + nspawnDropIn))
-		hostTar = filepath.Join(cacheDir, "host-"+hex.EncodeToString(sum[:6])+".tar.zst")
-		if _, err := os.Stat(hostTar); err == nil {
+// hostTarball returns the release's cached host tree, building it on first
+// use.
+func hostTarball(t *testing.T, rel HostRelease) string {
+	hostTarsMu.Lock()
+	tree := hostTars[rel.Suite]
+	if tree == nil {
+		tree = &hostTree{}
+		hostTars[rel.Suite] = tree
+	}
+	hostTarsMu.Unlock()
+	tree.once.Do(func() {
+		sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%s|%v|%v|%s", rel.Suite, strings.Join(rel.Packages, ","),
+			strings.Join(rel.AptPackages, ","), rel.PackerDeb, rel.Resolved, hostRecipe)))
+		tree.path = filepath.Join(cacheDir, "host-"+rel.Suite+"-"+hex.EncodeToString(sum[:6])+".tar.zst")
+		if _, err := os.Stat(tree.path); err == nil {
 			return
 		}
-		hostTarErr = buildHostTarball(hostTar)
+		tree.err = buildHostTarball(rel, tree.path)
 	})
-	if hostTarErr != nil {
-		t.Fatalf("building the host tree: %v", hostTarErr)
+	if tree.err != nil {
+		t.Fatalf("building the %s host tree: %v", rel.Name, tree.err)
 	}
-	return hostTar
+	return tree.path
 }
 
-func buildHostTarball(out string) error {
+func buildHostTarball(rel HostRelease, out string) error {
 	start := time.Now()
-	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp(cacheDir, "build-")
+	dir, err := os.MkdirTemp(mustMkdir(cacheDir), "build-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	tree := filepath.Join(dir, "tree")
-	argv := []string{"debootstrap", "--variant=minbase", "--include=" + strings.Join(hostPackages, ","),
-		"--cache-dir=" + mustMkdir(aptCacheDir), "bookworm", tree, DebianMirror()}
+	argv := []string{"debootstrap", "--variant=minbase", "--include=" + strings.Join(rel.Packages, ","),
+		"--cache-dir=" + mustMkdir(aptCacheDir), rel.Suite, tree, DebianMirror()}
 	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
 		return fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, lastLines(string(out), 20))
 	}
 	// systemd-nspawn runs a command in a tree without systemd on the machine.
 	inTree := []string{"systemd-nspawn", "--quiet", "--register=no", "--keep-unit", "-D", tree,
 		"--setenv=DEBIAN_FRONTEND=noninteractive", "--"}
-	for _, argv := range [][]string{
-		{"apt-get", "update"},
-		append([]string{"apt-get", "install", "-y", "--no-install-recommends"}, hostAptPackages...),
-		{"apt-get", "clean"},
-	} {
+	var steps [][]string
+	if rel.PackerDeb {
+		deb, err := packerDeb(dir)
+		if err != nil {
+			return err
+		}
+		if err := os.Rename(deb, filepath.Join(tree, "root", filepath.Base(deb))); err != nil {
+			return err
+		}
+		steps = append(steps, []string{"dpkg", "-i", "/root/" + filepath.Base(deb)},
+			[]string{"rm", "/root/" + filepath.Base(deb)})
+	}
+	if len(rel.AptPackages) > 0 {
+		steps = append(steps, []string{"apt-get", "update"},
+			append([]string{"apt-get", "install", "-y", "--no-install-recommends"}, rel.AptPackages...),
+			[]string{"apt-get", "clean"})
+	}
+	if rel.Resolved {
+		steps = append(steps, []string{"ln", "-sf", "../run/systemd/resolve/stub-resolv.conf", "/etc/resolv.conf"})
+	}
+	for _, argv := range steps {
 		full := append(append([]string{}, inTree...), argv...)
 		if out, err := exec.Command(full[0], full[1:]...).CombinedOutput(); err != nil {
 			return fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, lastLines(string(out), 20))
 		}
-	}
-	dropIn := filepath.Join(tree, "etc/systemd/system/systemd-nspawn@.service.d")
-	if err := os.MkdirAll(dropIn, 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dropIn, "e2e.conf"), []byte(nspawnDropIn), 0o644); err != nil {
-		return err
 	}
 	tmp := out + ".partial"
 	tarCmd := exec.Command("tar", "--numeric-owner", "--zstd", "-C", tree, "-cf", tmp, ".")
@@ -127,8 +163,23 @@ func buildHostTarball(out string) error {
 		os.Remove(tmp)
 		return fmt.Errorf("packing the host tree: %v: %s", err, b)
 	}
-	fmt.Printf("e2e: built the host tree in %s\n", time.Since(start).Round(time.Second))
+	fmt.Printf("e2e: built the %s host tree in %s\n", rel.Name, time.Since(start).Round(time.Second))
 	return os.Rename(tmp, out)
+}
+
+// packerDeb downloads Debian's packer package into dir with this machine's
+// apt (bookworm's sources), as a trixie user fetches it.
+func packerDeb(dir string) (string, error) {
+	cmd := exec.Command("apt-get", "download", "packer")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("apt-get download packer: %v\n%s", err, lastLines(string(out), 10))
+	}
+	debs, _ := filepath.Glob(filepath.Join(dir, "packer_*.deb"))
+	if len(debs) != 1 {
+		return "", fmt.Errorf("apt-get download packer left %v", debs)
+	}
+	return debs[0], nil
 }
 
 // DebianMirror reads the Debian mirror from this machine's apt sources.
@@ -169,18 +220,24 @@ var (
 	hosts   = map[*Host]bool{}
 )
 
-// BootHost boots a fresh host from the cached tree; t.Cleanup stops and
-// removes it, whatever the test's outcome.
+// BootHost boots a fresh Debian 12 host from the cached tree; t.Cleanup
+// stops and removes it, whatever the test's outcome.
 func BootHost(t *testing.T) *Host {
 	t.Helper()
-	return bootHost(t, true)
+	return bootHost(t, Debian12, true)
+}
+
+// BootHostOf boots a fresh host of the release rel.
+func BootHostOf(t *testing.T, rel HostRelease) *Host {
+	t.Helper()
+	return bootHost(t, rel, true)
 }
 
 // bootHost boots a host; with retry, a host that does not come up (rare:
 // its boot can stall on a loaded machine) is replaced by a fresh one once.
-func bootHost(t *testing.T, retry bool) *Host {
+func bootHost(t *testing.T, rel HostRelease, retry bool) *Host {
 	t.Helper()
-	tarball := hostTarball(t)
+	tarball := hostTarball(t, rel)
 	dir, err := os.MkdirTemp("/var/tmp", "nspawn-e2e-")
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +246,7 @@ func bootHost(t *testing.T, retry bool) *Host {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	h := &Host{t: t, dir: dir}
+	h := &Host{t: t, release: rel, dir: dir}
 	t.Cleanup(h.stop)
 	// Known from the start, so an interrupt removes even a half-unpacked one.
 	hostsMu.Lock()
@@ -197,6 +254,9 @@ func bootHost(t *testing.T, retry bool) *Host {
 	hostsMu.Unlock()
 	if out, err := exec.Command("tar", "--numeric-owner", "--zstd", "-C", dir, "-xf", tarball).CombinedOutput(); err != nil {
 		t.Fatalf("unpacking the host: %v: %s", err, out)
+	}
+	if rel.Resolved {
+		h.configureResolved()
 	}
 	name := "e2e-" + strconv.Itoa(os.Getpid()) + "-" + filepath.Base(dir)[len("nspawn-e2e-"):]
 	args := []string{"-b", "-D", dir, "--register=no", "--keep-unit",
@@ -224,6 +284,10 @@ func bootHost(t *testing.T, retry bool) *Host {
 		}
 	}
 	h.nspawn = exec.Command("systemd-nspawn", args...)
+	// Users' Debian 12 and 13 hosts have the unified cgroup hierarchy
+	// only; this machine's hybrid one, passed on, keeps newer guests'
+	// systemd from booting at all.
+	h.nspawn.Env = append(os.Environ(), "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1")
 	h.nspawn.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	log, err := os.Create(filepath.Join(outDir, t.Name()+"-host.log"))
 	if err == nil {
@@ -237,11 +301,34 @@ func bootHost(t *testing.T, retry bool) *Host {
 		if retry {
 			t.Logf("booting the host: %v; trying once more with a fresh one", err)
 			h.stop()
-			return bootHost(t, false)
+			return bootHost(t, rel, false)
 		}
 		t.Fatalf("booting the host: %v", err)
 	}
 	return h
+}
+
+// configureResolved gives the host's systemd-resolved the machine's name
+// servers, as DHCP gives a user's host its own.
+func (h *Host) configureResolved() {
+	b, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var servers []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "nameserver" {
+			servers = append(servers, f[1])
+		}
+	}
+	dropIn := h.Path("/etc/systemd/resolved.conf.d")
+	conf := "[Resolve]\nDNS=" + strings.Join(servers, " ") + "\n"
+	if err := os.MkdirAll(dropIn, 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dropIn, "uplink.conf"), []byte(conf), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
 }
 
 // waitBooted finds the host's PID 1 and waits until its systemd is up.

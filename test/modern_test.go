@@ -39,7 +39,7 @@ func modernPacker(t *testing.T) {
 
 func buildModernPacker() error {
 	start := time.Now()
-	work, err := os.MkdirTemp(cacheDir, "packer-build-")
+	work, err := os.MkdirTemp(mustMkdir(cacheDir), "packer-build-")
 	if err != nil {
 		return err
 	}
@@ -92,16 +92,19 @@ variable "mirror" {
   default = ""
 }
 source "nspawn" "modern-base" {
+  network = "host"
   suite   = "bookworm"
   variant = "minbase"
   mirror  = var.mirror
   timeout = "90s"
 }
 source "nspawn" "modern-clone" {
+  network = "host"
   clone   = "base"
   timeout = "60s"
 }
 source "nspawn" "modern-import" {
+  network = "host"
   import  = %q
   timeout = "60s"
 }
@@ -114,6 +117,7 @@ build {
   }
 }
 source "nspawn" "modern-fails" {
+  network = "host"
   clone   = "base"
   timeout = "60s"
 }
@@ -172,6 +176,7 @@ packer {
   }
 }
 source "nspawn" "modern-rp" {
+  network = "host"
   clone   = "base"
   timeout = "60s"
 }
@@ -187,6 +192,7 @@ build {
 	t.Run("bad config", func(t *testing.T) {
 		bad := h.Project("modern-bad", map[string]string{"bad.pkr.hcl": `
 source "nspawn" "bad" {
+  network = "host"
   import = "/nonexistent.tar"
   clone  = "base"
 }

@@ -19,6 +19,7 @@ func TestDebootstrapBase(t *testing.T) {
 		"template.pkr.hcl": `
 variable "mirror" { type = string }
 source "nspawn" "deboot" {
+  network = "host"
   suite   = "bookworm"
   variant = "minbase"
   mirror  = var.mirror

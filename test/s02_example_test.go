@@ -31,7 +31,7 @@ func TestExampleTemplate(t *testing.T) {
 	}
 	checkSHA256(t, h.Path("/root/example/base.tar.zst"), h.Path("/root/example/base.tar.zst.sha256"))
 
-	r := h.packer("/root/example", "build", "-only=*.from-*", ".")
+	r := h.packer("/root/example", "build", "-var", "network=host", "-only=*.from-*", ".")
 	expectSuccess(t, r)
 	for _, name := range []string{"from-clone", "from-archive"} {
 		if !h.hasImage(name) {

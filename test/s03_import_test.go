@@ -62,6 +62,7 @@ func TestCloneOfMissingContainer(t *testing.T) {
 	h := BootHost(t)
 	dir := h.Project("clone-missing", map[string]string{"t.pkr.hcl": `
 source "nspawn" "orphan" {
+  network = "host"
   clone = "no-such-base"
 }
 build { sources = ["source.nspawn.orphan"] }

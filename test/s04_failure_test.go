@@ -8,6 +8,7 @@ import (
 
 const failingTemplate = `
 source "nspawn" "fails" {
+  network = "host"
   clone   = "base"
   timeout = "60s"
 }

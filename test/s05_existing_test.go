@@ -18,6 +18,7 @@ func TestExistingContainerNeedsForce(t *testing.T) {
 	}
 	dir := h.Project("taken", map[string]string{"t.pkr.hcl": `
 source "nspawn" "taken" {
+  network = "host"
   clone   = "base"
   timeout = "60s"
 }

@@ -18,12 +18,14 @@ func TestCancel(t *testing.T) {
 	dir := h.Project("cancel", map[string]string{"t.pkr.hcl": `
 variable "mirror" { type = string }
 source "nspawn" "cancel-debootstrap" {
+  network = "host"
   suite   = "bookworm"
   variant = "minbase"
   mirror  = var.mirror
   timeout = "30s"
 }
 source "nspawn" "cancel-provision" {
+  network = "host"
   clone   = "base"
   timeout = "30s"
 }

@@ -17,7 +17,7 @@ func parallelTemplate() string {
 	var b strings.Builder
 	var refs []string
 	for _, name := range parallelNames {
-		fmt.Fprintf(&b, "source \"nspawn\" %q {\n  clone   = \"base\"\n  timeout = \"60s\"\n}\n", name)
+		fmt.Fprintf(&b, "source \"nspawn\" %q {\n  clone   = \"base\"\n  timeout = \"60s\"\n  network = \"host\"\n}\n", name)
 		refs = append(refs, fmt.Sprintf("%q", "source.nspawn."+name))
 	}
 	fmt.Fprintf(&b, `build {

@@ -9,7 +9,7 @@ func TestLegacyJSONTemplate(t *testing.T) {
 	h := BootHost(t)
 	h.BaseContainer()
 	dir := h.Project("json", map[string]string{"legacy.json": `{
-  "builders": [{"type": "nspawn", "name": "from-json", "clone": "base", "timeout": "60s"}],
+  "builders": [{"type": "nspawn", "name": "from-json", "clone": "base", "timeout": "60s", "network": "host"}],
   "provisioners": [{"type": "shell", "inline": ["echo json > /root/json"]}]
 }`})
 	r := h.packer(dir, "build", "legacy.json")

@@ -36,22 +36,27 @@ func TestFaults(t *testing.T) {
 
 	dir := h.Project("faults", map[string]string{"faults.pkr.hcl": `
 source "nspawn" "hangs" {
+  network = "host"
   clone   = "hangs-base"
   timeout = "10s"
 }
 source "nspawn" "nosystemd" {
+  network = "host"
   clone   = "nosystemd-base"
   timeout = "10s"
 }
 source "nspawn" "stubborn" {
+  network = "host"
   clone   = "base"
   timeout = "10s"
 }
 source "nspawn" "slow-import" {
+  network = "host"
   import  = "` + archive + `"
   timeout = "10s"
 }
 source "nspawn" "long" {
+  network = "host"
   clone   = "base"
   timeout = "10s"
 }

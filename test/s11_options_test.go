@@ -23,6 +23,7 @@ func TestOwnDirectories(t *testing.T) {
 	dir := h.Project("dirs", map[string]string{"dirs.pkr.hcl": `
 variable "mirror" { type = string }
 source "nspawn" "own-dirs" {
+  network = "host"
   suite        = "bookworm"
   variant      = "minbase"
   mirror       = var.mirror
@@ -31,6 +32,7 @@ source "nspawn" "own-dirs" {
   timeout      = "60s"
 }
 source "nspawn" "disk-full" {
+  network = "host"
   suite        = "bookworm"
   variant      = "minbase"
   mirror       = var.mirror
@@ -102,16 +104,19 @@ func TestImportFromURL(t *testing.T) {
 
 	dir := h.Project("url", map[string]string{"url.pkr.hcl": `
 source "nspawn" "from-url" {
+  network = "host"
   import        = "` + base + `/a/base.tar.gz"
   import_verify = "no"
   timeout       = "60s"
 }
 source "nspawn" "from-url-checked" {
+  network = "host"
   import        = "` + base + `/b/base.tar.gz"
   import_verify = "checksum"
   timeout       = "60s"
 }
 source "nspawn" "unreachable" {
+  network = "host"
   import        = "http://127.0.0.1:1/base.tar"
   import_verify = "no"
   timeout       = "60s"

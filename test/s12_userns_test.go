@@ -22,10 +22,12 @@ func TestUserNamespaces(t *testing.T) {
 	}
 	dir := h.Project("userns", map[string]string{"t.pkr.hcl": `
 source "nspawn" "userns-on" {
+  network = "host"
   clone   = "base"
   timeout = "60s"
 }
 source "nspawn" "userns-off" {
+  network = "host"
   clone   = "base"
   timeout = "60s"
 }

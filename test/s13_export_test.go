@@ -24,6 +24,7 @@ func TestExportFormats(t *testing.T) {
 	}
 	dir := h.Project("export", map[string]string{"export.pkr.hcl": fmt.Sprintf(`
 source "nspawn" "exp" {
+  network = "host"
   clone            = "base"
   timeout          = "60s"
   export           = [%s]

@@ -13,6 +13,7 @@ func TestAnsibleProvisioner(t *testing.T) {
 	dir := h.Project("ansible", map[string]string{
 		"t.pkr.hcl": `
 source "nspawn" "ansible" {
+  network = "host"
   clone   = "base"
   timeout = "60s"
 }

@@ -19,12 +19,14 @@ func TestMmdebstrapMakesTheSameImage(t *testing.T) {
 	dir := h.Project("bootstrappers", map[string]string{"template.pkr.hcl": `
 variable "mirror" { type = string }
 source "nspawn" "deb" {
+  network = "host"
   suite   = "bookworm"
   variant = "minbase"
   mirror  = var.mirror
   timeout = "90s"
 }
 source "nspawn" "mm" {
+  network = "host"
   suite        = "bookworm"
   variant      = "minbase"
   mirror       = var.mirror
@@ -108,6 +110,7 @@ func TestCacheBase(t *testing.T) {
 	for _, name := range []string{"a", "b", "c", "d"} {
 		sources.WriteString(`
 source "nspawn" "` + name + `" {
+  network = "host"
   suite      = "bookworm"
   variant    = "minbase"
   mirror     = var.mirror
