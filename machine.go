@@ -44,6 +44,8 @@ type Machine interface {
 	SetReadOnly(ctx context.Context, name string) error
 	// Start boots the image name with machinectl start.
 	Start(ctx context.Context, name string) error
+	// Journal is the last lines the container's systemd-nspawn@ unit logged since then.
+	Journal(ctx context.Context, name string, since time.Time, lines int) (string, error)
 	// SystemState asks the container's systemd, through its bus, how far
 	// it has booted ("starting", "running", "degraded", ...); it fails
 	// while that bus does not answer.
@@ -203,6 +205,46 @@ func (h *hostMachine) Start(ctx context.Context, name string) error {
 	return h.stream(ctx, nil, "machinectl", "start", "--", name)
 }
 
+// unitSettleTimeout bounds Journal's wait for a stopped container's unit
+// to finish stopping.
+const unitSettleTimeout = 2 * time.Second
+
+func (h *hostMachine) Journal(ctx context.Context, name string, since time.Time, lines int) (string, error) {
+	// The last lines of a container that died (nspawn's own "Failed to
+	// ...", systemd's verdict on the unit) are logged while its unit
+	// stops: read once the unit has stopped, not the instant the machine
+	// is gone. A running container's lines are there already.
+	if up, err := h.Running(ctx, name); err == nil && !up {
+		_ = pollUntil(ctx, unitSettleTimeout, func(ctx context.Context) bool {
+			out, _ := h.output(ctx, "systemctl", "is-active", "--", nspawnUnit(name))
+			st := strings.TrimSpace(out)
+			return st != "active" && st != "activating" && st != "deactivating" && st != "reloading"
+		})
+	}
+	argv := journalArgv(name, since, lines)
+	var stdout, stderr bytes.Buffer
+	cmd := h.command(ctx, argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("journalctl failed (%w): %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// nspawnUnit is the host's unit that runs the container name.
+func nspawnUnit(name string) string {
+	return "systemd-nspawn@" + name + ".service"
+}
+
+// journalArgv reads the last lines of the container's unit since then,
+// messages only: the container's console goes there, as machinectl start
+// runs nspawn with no terminal.
+func journalArgv(name string, since time.Time, lines int) []string {
+	return []string{"journalctl", "--unit=" + nspawnUnit(name),
+		fmt.Sprintf("--since=@%d.%06d", since.Unix(), since.Nanosecond()/1000),
+		"--no-pager", "--quiet", "--output=cat", fmt.Sprintf("--lines=%d", lines)}
+}
+
 func (h *hostMachine) SystemState(ctx context.Context, name string) (string, error) {
 	out, err := h.output(ctx, "systemctl", "--machine="+name, "is-system-running")
 	state := strings.TrimSpace(out)
@@ -255,11 +297,11 @@ func (h *hostMachine) Poweroff(ctx context.Context, name string) error {
 }
 
 func (h *hostMachine) StopUnit(ctx context.Context, name string) error {
-	return h.stream(ctx, nil, "systemctl", "stop", "--", "systemd-nspawn@"+name+".service")
+	return h.stream(ctx, nil, "systemctl", "stop", "--", nspawnUnit(name))
 }
 
 func (h *hostMachine) KillUnit(ctx context.Context, name string) error {
-	return h.stream(ctx, nil, "systemctl", "kill", "--signal=SIGKILL", "--", "systemd-nspawn@"+name+".service")
+	return h.stream(ctx, nil, "systemctl", "kill", "--signal=SIGKILL", "--", nspawnUnit(name))
 }
 
 func (h *hostMachine) Terminate(ctx context.Context, name string) error {

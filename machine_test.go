@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -143,5 +146,92 @@ func TestDetachedStdinPassesData(t *testing.T) {
 	done()
 	if err != nil || string(out) != "payload" {
 		t.Errorf("cat got %q (%v), want payload", out, err)
+	}
+}
+
+// fakeTools puts shell scripts named for host tools first on PATH; each
+// logs its argv to log, one call a line.
+func fakeTools(t *testing.T, scripts map[string]string) (log string) {
+	t.Helper()
+	dir := t.TempDir()
+	log = filepath.Join(dir, "calls")
+	for name, body := range scripts {
+		script := "#!/bin/sh\necho \"" + name + " $*\" >>" + log + "\n" + body + "\n"
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
+	return log
+}
+
+// A stopped container's journal is read once its unit has stopped, so
+// the unit's last lines are in it; a running one's is read at once.
+func TestJournalWaitsForStoppedUnit(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh:", err)
+	}
+	cases := []struct {
+		name, machinectl string
+		wantChecks       int
+	}{
+		{"stopped", `echo "Could not get path to machine: No machine 'web' known" >&2; exit 1`, 3},
+		{"running", `echo Name=web`, 0},
+	}
+	for _, tc := range cases {
+		log := fakeTools(t, map[string]string{
+			"machinectl": tc.machinectl,
+			// The unit stops on the third question.
+			"systemctl":  `[ "$(grep -c '^systemctl is-active' "$(dirname "$0")/calls")" -ge 3 ] && { echo failed; exit 3; }; echo deactivating; exit 3`,
+			"journalctl": `echo "Detected unsupported legacy cgroup hierarchy, refusing execution."`,
+		})
+		h := &hostMachine{say: func(string) {}}
+		text, err := h.Journal(context.Background(), "web", time.Unix(1700000000, 5000), 15)
+		if err != nil || text != "Detected unsupported legacy cgroup hierarchy, refusing execution.\n" {
+			t.Errorf("%s: Journal = %q, %v; want the journalctl output", tc.name, text, err)
+		}
+		calls, _ := os.ReadFile(log)
+		if n := strings.Count(string(calls), "systemctl is-active -- systemd-nspawn@web.service"); n != tc.wantChecks {
+			t.Errorf("%s: asked the unit's state %d times, want %d:\n%s", tc.name, n, tc.wantChecks, calls)
+		}
+		if want := "journalctl --unit=systemd-nspawn@web.service --since=@1700000000.000005 --no-pager --quiet --output=cat --lines=15\n"; !strings.HasSuffix(string(calls), want) {
+			t.Errorf("%s: calls\n%s\nwant them to end in\n%s", tc.name, calls, want)
+		}
+	}
+}
+
+// A unit that never stops holds the journal back only briefly.
+func TestJournalWaitIsBounded(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh:", err)
+	}
+	fakeTools(t, map[string]string{
+		"machinectl": `echo "No machine 'web' known" >&2; exit 1`,
+		"systemctl":  `echo deactivating; exit 3`,
+		"journalctl": `echo last words`,
+	})
+	h := &hostMachine{say: func(string) {}}
+	t0 := time.Now()
+	text, err := h.Journal(context.Background(), "web", time.Now(), 15)
+	if took := time.Since(t0); took < unitSettleTimeout || took > unitSettleTimeout+2*time.Second {
+		t.Errorf("took %s; want about %s", took, unitSettleTimeout)
+	}
+	if err != nil || text != "last words\n" {
+		t.Errorf("Journal = %q, %v; want the journal all the same", text, err)
+	}
+}
+
+func TestJournalFailureSaysWhy(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh:", err)
+	}
+	fakeTools(t, map[string]string{
+		"machinectl": `echo Name=web`,
+		"journalctl": `echo "No journal files were found." >&2; exit 1`,
+	})
+	h := &hostMachine{say: func(string) {}}
+	_, err := h.Journal(context.Background(), "web", time.Now(), 15)
+	if want := "journalctl failed (exit status 1): No journal files were found."; err == nil || err.Error() != want {
+		t.Errorf("error %v; want %q", err, want)
 	}
 }
