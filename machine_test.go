@@ -48,18 +48,51 @@ func TestIncludePackages(t *testing.T) {
 func TestImportArgv(t *testing.T) {
 	cases := []struct {
 		src  importSource
-		want []string
+		want []string // after the tool's own words
 	}{
-		{importSource{Kind: pullTar, Path: "https://h/b.tar", Verify: "no"}, []string{"machinectl", "pull-tar", "--verify=no", "--", "https://h/b.tar", "web"}},
-		{importSource{Kind: pullRaw, Path: "https://h/b.raw"}, []string{"machinectl", "pull-raw", "--", "https://h/b.raw", "web"}},
-		{importSource{Kind: importTar, Path: "/srv/-b.tar"}, []string{"machinectl", "import-tar", "--", "/srv/-b.tar", "web"}},
-		{importSource{Kind: importTarZstd, Path: "/srv/b.tar.zst"}, []string{"machinectl", "import-tar", "--", "-", "web"}},
-		{importSource{Kind: importRaw, Path: "/srv/b.raw"}, []string{"machinectl", "import-raw", "--", "/srv/b.raw", "web"}},
-		{importSource{Kind: importFS, Path: "/srv/tree"}, []string{"machinectl", "import-fs", "--", "/srv/tree", "web"}},
+		{importSource{Kind: pullTar, Path: "https://h/b.tar", Verify: "no"}, []string{"pull-tar", "--verify=no", "--", "https://h/b.tar", "web"}},
+		{importSource{Kind: pullTar, Path: "https://h/b.tar"}, []string{"pull-tar", "--", "https://h/b.tar", "web"}},
+		{importSource{Kind: pullRaw, Path: "https://h/b.raw", Verify: "checksum"}, []string{"pull-raw", "--verify=checksum", "--", "https://h/b.raw", "web"}},
+		{importSource{Kind: pullRaw, Path: "https://h/b.raw"}, []string{"pull-raw", "--", "https://h/b.raw", "web"}},
+		{importSource{Kind: importTar, Path: "/srv/-b.tar"}, []string{"import-tar", "--", "/srv/-b.tar", "web"}},
+		{importSource{Kind: importTarZstd, Path: "/srv/b.tar.zst"}, []string{"import-tar", "--", "-", "web"}},
+		{importSource{Kind: importRaw, Path: "/srv/b.raw"}, []string{"import-raw", "--", "/srv/b.raw", "web"}},
+		{importSource{Kind: importFS, Path: "/srv/tree"}, []string{"import-fs", "--", "/srv/tree", "web"}},
 	}
-	for _, tc := range cases {
-		if got := importArgv(tc.src, "web"); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s %s:\n got %q\nwant %q", tc.src.Kind, tc.src.Path, got, tc.want)
+	for _, tool := range []struct {
+		tool importTool
+		head []string
+	}{{machinectlTool, []string{"machinectl"}}, {importctlTool, []string{"importctl", "--class=machine"}}} {
+		for _, tc := range cases {
+			want := append(append([]string(nil), tool.head...), tc.want...)
+			if got := importArgv(tool.tool, tc.src, "web"); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, %s %s (verify %q):\n got %q\nwant %q", tool.tool, tc.src.Kind, tc.src.Path, tc.src.Verify, got, want)
+			}
+		}
+	}
+}
+
+func TestExportArgv(t *testing.T) {
+	cases := []struct {
+		format exportFormat
+		want   []string // after the tool's own words
+	}{
+		{exportTar, []string{"export-tar", "--format=uncompressed", "--", "web", "/srv/web.tar"}},
+		{exportTarGz, []string{"export-tar", "--format=gzip", "--", "web", "/srv/web.tar"}},
+		{exportTarXz, []string{"export-tar", "--format=xz", "--", "web", "/srv/web.tar"}},
+		// To standard output, for zstd.
+		{exportTarZstd, []string{"export-tar", "--format=uncompressed", "--", "web", "-"}},
+		{exportRaw, []string{"export-raw", "--format=uncompressed", "--", "web", "/srv/web.tar"}},
+	}
+	for _, tool := range []struct {
+		tool importTool
+		head []string
+	}{{machinectlTool, []string{"machinectl"}}, {importctlTool, []string{"importctl", "--class=machine"}}} {
+		for _, tc := range cases {
+			want := append(append([]string(nil), tool.head...), tc.want...)
+			if got := exportArgv(tool.tool, "web", tc.format, "/srv/web.tar"); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, %s:\n got %q\nwant %q", tool.tool, tc.format, got, want)
+			}
 		}
 	}
 }
@@ -103,11 +136,25 @@ func TestTailBufferKeepsLastLine(t *testing.T) {
 }
 
 func TestTransferInto(t *testing.T) {
-	listing := "1 45% tar base   /srv/base.tar\n2 n/a raw web2  https://h/web.raw\n"
-	for name, want := range map[string]bool{"base": true, "web2": true, "web": false, "45%": false} {
-		if got := transferInto(listing, name); got != want {
-			t.Errorf("transferInto(%q) = %v, want %v", name, got, want)
+	listings := map[string]string{
+		"machinectl": "ID PERCENT TYPE LOCAL REMOTE\n" +
+			" 1      45% tar  base  /srv/base.tar\n" +
+			" 2        - raw  web2  https://h/web.raw\n" +
+			"\n2 transfers listed.\n",
+		"importctl": "ID PROGRESS TYPE       CLASS   LOCAL REMOTE\n" +
+			" 1      45% import-tar machine base  /srv/base.tar\n" +
+			" 2        - pull-raw   machine web2  https://h/web.raw\n" +
+			"\n2 transfers listed.\n",
+	}
+	for tool, listing := range listings {
+		for name, want := range map[string]bool{"base": true, "web2": true, "web": false, "45%": false, "machine": false, "LOCAL": false, "listed.": false} {
+			if got := transferInto(listing, name); got != want {
+				t.Errorf("%s listing: transferInto(%q) = %v, want %v", tool, name, got, want)
+			}
 		}
+	}
+	if transferInto("No transfers.\n", "No") {
+		t.Error("an empty listing has a transfer")
 	}
 }
 
@@ -233,5 +280,32 @@ func TestJournalFailureSaysWhy(t *testing.T) {
 	_, err := h.Journal(context.Background(), "web", time.Now(), 15)
 	if want := "journalctl failed (exit status 1): No journal files were found."; err == nil || err.Error() != want {
 		t.Errorf("error %v; want %q", err, want)
+	}
+}
+
+// The host's importctl, where there is one, runs the transfers; it is
+// asked about machine images only.
+func TestImportToolIsPickedFromTheHost(t *testing.T) {
+	listing := `echo "ID PROGRESS TYPE CLASS LOCAL REMOTE"; echo "1 - import-tar machine web /srv/web.tar"`
+	cases := []struct {
+		name  string
+		tools map[string]string
+		want  string
+	}{
+		{"with importctl", map[string]string{"importctl": listing, "machinectl": "exit 9"}, "importctl --class=machine list-transfers --no-pager"},
+		{"without", map[string]string{"machinectl": `echo "ID PERCENT TYPE LOCAL REMOTE"; echo "1 - tar web /srv/web.tar"`}, "machinectl list-transfers --no-pager"},
+	}
+	for _, tc := range cases {
+		log := fakeTools(t, tc.tools)
+		// Only the fakes: the host's own tools must not answer.
+		t.Setenv("PATH", filepath.Dir(log))
+		h := newHostMachine(func(string) {})
+		busy, err := h.Importing(context.Background(), "web")
+		if err != nil || !busy {
+			t.Errorf("%s: Importing = %v, %v; want the transfer into web", tc.name, busy, err)
+		}
+		if calls, _ := os.ReadFile(log); string(calls) != tc.want+"\n" {
+			t.Errorf("%s: ran\n%s\nwant\n%s", tc.name, calls, tc.want)
+		}
 	}
 }
