@@ -106,5 +106,5 @@ func (b *Builder) machine(ui packersdk.Ui) Machine {
 	if b.newMachine != nil {
 		return b.newMachine(ui)
 	}
-	return &hostMachine{say: ui.Message}
+	return newHostMachine(ui.Message)
 }

@@ -67,26 +67,29 @@ type Config struct {
 	// them. Default `/var/lib/machines`.
 	MachinesDir string `mapstructure:"machines_dir"`
 	// Make the container from an image instead of debootstrap: an
-	// `http(s)` URL of a tar (`machinectl pull-tar`; Debian 12's systemd
-	// reads `.tar`, `.tar.gz`, `.tar.xz` and `.tar.bz2` there, not
-	// `.tar.zst`) or of a raw image (`pull-raw`); a local `.tar`, `.tar.gz`
-	// or `.tar.xz` (`import-tar`), a `.tar.zst` (streamed through `zstd`
-	// into `import-tar`, no temporary copy), any other file as a raw image
-	// (`import-raw`), or a directory (`import-fs`). A relative path is
-	// relative to the template's directory. Default: none.
+	// `http(s)` URL of a tar (`pull-tar`; Debian 12's systemd reads `.tar`,
+	// `.tar.gz`, `.tar.xz` and `.tar.bz2` there, not `.tar.zst`) or of a
+	// raw image (`pull-raw`); a local `.tar`, `.tar.gz` or `.tar.xz`
+	// (`import-tar`), a `.tar.zst` (streamed through `zstd` into
+	// `import-tar`, no temporary copy), any other file as a raw image
+	// (`import-raw`), or a directory (`import-fs`). These are `importctl`
+	// commands where the host has it (systemd 256 and later), `machinectl`
+	// ones elsewhere. A relative path is relative to the template's
+	// directory. Default: none.
 	Import string `mapstructure:"import"`
 	// How `pull-tar` and `pull-raw` verify an `import` URL: `no`,
 	// `checksum` (a `SHA256SUMS` file next to the image) or `signature`
-	// (its GPG signature too). Default: machinectl's, `signature`.
+	// (its GPG signature too). Default: systemd's, `signature`.
 	ImportVerify string `mapstructure:"import_verify"`
 	// Make the container as a copy of this existing container
 	// (`machinectl clone`; a snapshot on btrfs). Default: none.
 	Clone string `mapstructure:"clone"`
 	// Files to write the finished container to, the format from each
-	// suffix: `.tar`, `.tar.gz`, `.tar.xz` (`machinectl export-tar`),
-	// `.tar.zst` (`export-tar` streamed through `zstd`), `.raw`
-	// (`export-raw` for a raw container, an ext4 image made with
-	// `mkfs.ext4 -d` for a directory one). Relative paths are relative to
+	// suffix: `.tar`, `.tar.gz`, `.tar.xz` (`export-tar` of `importctl`
+	// where the host has it, else of `machinectl`), `.tar.zst`
+	// (`export-tar` streamed through `zstd`), `.raw` (`export-raw` for a
+	// raw container, an ext4 image made with `mkfs.ext4 -d` for a
+	// directory one). Relative paths are relative to
 	// the template's directory. They are the artifact's files, for the
 	// `checksum`, `compress`, `manifest` and `artifice` post-processors.
 	// An existing file is an error unless `-force`. In JSON one string is

@@ -32,9 +32,9 @@ func exportFormatOf(path string) (exportFormat, bool) {
 	return "", false
 }
 
-// machinectlFormat is export-tar's --format for the formats machinectl
+// compression is export-tar's --format for the formats importd
 // compresses itself.
-func (f exportFormat) machinectlFormat() string {
+func (f exportFormat) compression() string {
 	switch f {
 	case exportTarGz:
 		return "gzip"

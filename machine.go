@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,7 +27,7 @@ type Machine interface {
 	Bootstrap(ctx context.Context, opts bootstrapOptions) error
 	// EnableUnits enables systemd units in the offline tree at root.
 	EnableUnits(ctx context.Context, root string, units ...string) error
-	// Import makes the image name from src, as machinectl import-*/pull-* do.
+	// Import makes the image name from src, as importctl import-*/pull-* do.
 	Import(ctx context.Context, src importSource, name string) error
 	// ExportImage writes the stopped image name to path in format.
 	ExportImage(ctx context.Context, name string, format exportFormat, path string) error
@@ -44,6 +45,8 @@ type Machine interface {
 	SetReadOnly(ctx context.Context, name string) error
 	// Start boots the image name with machinectl start.
 	Start(ctx context.Context, name string) error
+	// Journal is the last lines the container's systemd-nspawn@ unit logged since then.
+	Journal(ctx context.Context, name string, since time.Time, lines int) (string, error)
 	// SystemState asks the container's systemd, through its bus, how far
 	// it has booted ("starting", "running", "degraded", ...); it fails
 	// while that bus does not answer.
@@ -101,6 +104,39 @@ const stopGrace = 10 * time.Second
 // to say, one line at a time, as it comes.
 type hostMachine struct {
 	say func(line string)
+	// imports runs the imports, pulls and exports.
+	imports importTool
+}
+
+func newHostMachine(say func(line string)) *hostMachine {
+	return &hostMachine{say: say, imports: hostImportTool()}
+}
+
+// importTool is the tool that asks importd for imports, pulls and
+// exports: importctl where the host has it (systemd 256 and later, whose
+// machinectl only redirects those verbs there, saying so each time),
+// machinectl elsewhere.
+type importTool string
+
+const (
+	machinectlTool importTool = "machinectl"
+	importctlTool  importTool = "importctl"
+)
+
+func hostImportTool() importTool {
+	if _, err := exec.LookPath(string(importctlTool)); err == nil {
+		return importctlTool
+	}
+	return machinectlTool
+}
+
+// command begins the tool's command line for verb. importctl serves
+// several classes of images and refuses to guess which one is meant.
+func (t importTool) command(verb string) []string {
+	if t == importctlTool {
+		return []string{string(t), "--class=machine", verb}
+	}
+	return []string{string(t), verb}
 }
 
 func (h *hostMachine) ImageKnown(ctx context.Context, name string) (bool, error) {
@@ -138,40 +174,47 @@ func (h *hostMachine) EnableUnits(ctx context.Context, root string, units ...str
 }
 
 func (h *hostMachine) Import(ctx context.Context, src importSource, name string) error {
+	argv := importArgv(h.imports, src, name)
 	if src.Kind != importTarZstd {
-		return h.stream(ctx, nil, importArgv(src, name)...)
+		return h.stream(ctx, nil, argv...)
 	}
-	// machinectl reads no zstd: decompress in a pipe, never to a temp file.
-	return h.pipeline(ctx, []string{"zstd", "-dc", "--", src.Path}, importArgv(src, name))
+	// importd reads no zstd: decompress in a pipe, never to a temp file.
+	return h.pipeline(ctx, []string{"zstd", "-dc", "--", src.Path}, argv)
 }
 
 func (h *hostMachine) ExportImage(ctx context.Context, name string, format exportFormat, path string) error {
-	switch format {
-	case exportRaw:
-		return h.stream(ctx, nil, "machinectl", "export-raw", "--format=uncompressed", "--", name, path)
-	case exportTarZstd:
-		// machinectl does not compress with zstd itself.
-		return h.pipeline(ctx,
-			[]string{"machinectl", "export-tar", "--format=uncompressed", "--", name, "-"},
-			[]string{"zstd", "-q", "-T0", "-f", "-o", path})
-	default:
-		return h.stream(ctx, nil, "machinectl", "export-tar", "--format="+format.machinectlFormat(), "--", name, path)
+	argv := exportArgv(h.imports, name, format, path)
+	if format != exportTarZstd {
+		return h.stream(ctx, nil, argv...)
 	}
+	// machinectl has no zstd format (Debian 12's: "Unknown format"); one
+	// pipe serves both tools alike.
+	return h.pipeline(ctx, argv, []string{"zstd", "-q", "-T0", "-f", "-o", path})
 }
 
 func (h *hostMachine) Importing(ctx context.Context, name string) (bool, error) {
-	out, err := h.output(ctx, "machinectl", "list-transfers", "--no-legend")
+	// With its header, which says where the LOCAL column is.
+	argv := append(h.imports.command("list-transfers"), "--no-pager")
+	out, err := h.output(ctx, argv...)
 	if err != nil {
-		return false, fmt.Errorf("machinectl list-transfers: %w: %s", err, strings.TrimSpace(out))
+		return false, fmt.Errorf("%s list-transfers: %w: %s", h.imports, err, strings.TrimSpace(out))
 	}
 	return transferInto(out, name), nil
 }
 
-// transferInto reports whether list-transfers output (ID PERCENT TYPE
-// LOCAL REMOTE) has a transfer whose local name is name.
+// transferInto reports whether a list-transfers listing has a transfer
+// whose local name is name. The header finds the LOCAL column:
+// machinectl's columns are ID PERCENT TYPE LOCAL REMOTE, importctl's
+// have CLASS before LOCAL.
 func transferInto(listing, name string) bool {
+	local := -1
 	for _, line := range strings.Split(listing, "\n") {
-		if f := strings.Fields(line); len(f) >= 4 && f[3] == name {
+		f := strings.Fields(line)
+		if local < 0 {
+			local = slices.Index(f, "LOCAL")
+			continue
+		}
+		if len(f) > local && f[local] == name {
 			return true
 		}
 	}
@@ -203,6 +246,46 @@ func (h *hostMachine) SetReadOnly(ctx context.Context, name string) error {
 
 func (h *hostMachine) Start(ctx context.Context, name string) error {
 	return h.stream(ctx, nil, "machinectl", "start", "--", name)
+}
+
+// unitSettleTimeout bounds Journal's wait for a stopped container's unit
+// to finish stopping.
+const unitSettleTimeout = 2 * time.Second
+
+func (h *hostMachine) Journal(ctx context.Context, name string, since time.Time, lines int) (string, error) {
+	// The last lines of a container that died (nspawn's own "Failed to
+	// ...", systemd's verdict on the unit) are logged while its unit
+	// stops: read once the unit has stopped, not the instant the machine
+	// is gone. A running container's lines are there already.
+	if up, err := h.Running(ctx, name); err == nil && !up {
+		_ = pollUntil(ctx, unitSettleTimeout, func(ctx context.Context) bool {
+			out, _ := h.output(ctx, "systemctl", "is-active", "--", nspawnUnit(name))
+			st := strings.TrimSpace(out)
+			return st != "active" && st != "activating" && st != "deactivating" && st != "reloading"
+		})
+	}
+	argv := journalArgv(name, since, lines)
+	var stdout, stderr bytes.Buffer
+	cmd := h.command(ctx, argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("journalctl failed (%w): %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// nspawnUnit is the host's unit that runs the container name.
+func nspawnUnit(name string) string {
+	return "systemd-nspawn@" + name + ".service"
+}
+
+// journalArgv reads the last lines of the container's unit since then,
+// messages only: the container's console goes there, as machinectl start
+// runs nspawn with no terminal.
+func journalArgv(name string, since time.Time, lines int) []string {
+	return []string{"journalctl", "--unit=" + nspawnUnit(name),
+		fmt.Sprintf("--since=@%d.%06d", since.Unix(), since.Nanosecond()/1000),
+		"--no-pager", "--quiet", "--output=cat", fmt.Sprintf("--lines=%d", lines)}
 }
 
 func (h *hostMachine) SystemState(ctx context.Context, name string) (string, error) {
@@ -257,11 +340,11 @@ func (h *hostMachine) Poweroff(ctx context.Context, name string) error {
 }
 
 func (h *hostMachine) StopUnit(ctx context.Context, name string) error {
-	return h.stream(ctx, nil, "systemctl", "stop", "--", "systemd-nspawn@"+name+".service")
+	return h.stream(ctx, nil, "systemctl", "stop", "--", nspawnUnit(name))
 }
 
 func (h *hostMachine) KillUnit(ctx context.Context, name string) error {
-	return h.stream(ctx, nil, "systemctl", "kill", "--signal=SIGKILL", "--", "systemd-nspawn@"+name+".service")
+	return h.stream(ctx, nil, "systemctl", "kill", "--signal=SIGKILL", "--", nspawnUnit(name))
 }
 
 func (h *hostMachine) Terminate(ctx context.Context, name string) error {
@@ -458,20 +541,33 @@ func debootstrapArgv(opts bootstrapOptions) []string {
 	return argv
 }
 
-// importArgv is the machinectl command line that makes image name from src;
-// a .tar.zst is read from standard input.
-func importArgv(src importSource, name string) []string {
+// importArgv is tool's command line that makes image name from src; a
+// .tar.zst is read from standard input.
+func importArgv(tool importTool, src importSource, name string) []string {
 	switch src.Kind {
 	case pullTar, pullRaw:
-		argv := []string{"machinectl", string(src.Kind)}
+		argv := tool.command(string(src.Kind))
 		if src.Verify != "" {
 			argv = append(argv, "--verify="+src.Verify)
 		}
 		return append(argv, "--", src.Path, name)
 	case importTarZstd:
-		return []string{"machinectl", "import-tar", "--", "-", name}
+		return append(tool.command("import-tar"), "--", "-", name)
 	default:
-		return []string{"machinectl", string(src.Kind), "--", src.Path, name}
+		return append(tool.command(string(src.Kind)), "--", src.Path, name)
+	}
+}
+
+// exportArgv is tool's command line that writes the image name to path in
+// format; a .tar.zst is written uncompressed to standard output, for zstd.
+func exportArgv(tool importTool, name string, format exportFormat, path string) []string {
+	switch format {
+	case exportRaw:
+		return append(tool.command("export-raw"), "--format=uncompressed", "--", name, path)
+	case exportTarZstd:
+		return append(tool.command("export-tar"), "--format=uncompressed", "--", name, "-")
+	default:
+		return append(tool.command("export-tar"), "--format="+format.compression(), "--", name, path)
 	}
 }
 

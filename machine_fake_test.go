@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 )
 
 // fakeMachine stands in for the host tools: it records every call as a
@@ -28,6 +29,8 @@ type fakeMachine struct {
 	noInit bool
 	// blockOn makes the named call wait for its context to end.
 	blockOn string
+	// journal is what Journal answers.
+	journal string
 }
 
 func newFakeMachine() *fakeMachine {
@@ -169,6 +172,13 @@ func (f *fakeMachine) Start(ctx context.Context, name string) error {
 	f.running[name] = true
 	f.mu.Unlock()
 	return nil
+}
+
+func (f *fakeMachine) Journal(ctx context.Context, name string, since time.Time, lines int) (string, error) {
+	if err := f.record("journal %s", name); err != nil {
+		return "", err
+	}
+	return f.journal, nil
 }
 
 func (f *fakeMachine) SystemState(ctx context.Context, name string) (string, error) {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -45,18 +48,51 @@ func TestIncludePackages(t *testing.T) {
 func TestImportArgv(t *testing.T) {
 	cases := []struct {
 		src  importSource
-		want []string
+		want []string // after the tool's own words
 	}{
-		{importSource{Kind: pullTar, Path: "https://h/b.tar", Verify: "no"}, []string{"machinectl", "pull-tar", "--verify=no", "--", "https://h/b.tar", "web"}},
-		{importSource{Kind: pullRaw, Path: "https://h/b.raw"}, []string{"machinectl", "pull-raw", "--", "https://h/b.raw", "web"}},
-		{importSource{Kind: importTar, Path: "/srv/-b.tar"}, []string{"machinectl", "import-tar", "--", "/srv/-b.tar", "web"}},
-		{importSource{Kind: importTarZstd, Path: "/srv/b.tar.zst"}, []string{"machinectl", "import-tar", "--", "-", "web"}},
-		{importSource{Kind: importRaw, Path: "/srv/b.raw"}, []string{"machinectl", "import-raw", "--", "/srv/b.raw", "web"}},
-		{importSource{Kind: importFS, Path: "/srv/tree"}, []string{"machinectl", "import-fs", "--", "/srv/tree", "web"}},
+		{importSource{Kind: pullTar, Path: "https://h/b.tar", Verify: "no"}, []string{"pull-tar", "--verify=no", "--", "https://h/b.tar", "web"}},
+		{importSource{Kind: pullTar, Path: "https://h/b.tar"}, []string{"pull-tar", "--", "https://h/b.tar", "web"}},
+		{importSource{Kind: pullRaw, Path: "https://h/b.raw", Verify: "checksum"}, []string{"pull-raw", "--verify=checksum", "--", "https://h/b.raw", "web"}},
+		{importSource{Kind: pullRaw, Path: "https://h/b.raw"}, []string{"pull-raw", "--", "https://h/b.raw", "web"}},
+		{importSource{Kind: importTar, Path: "/srv/-b.tar"}, []string{"import-tar", "--", "/srv/-b.tar", "web"}},
+		{importSource{Kind: importTarZstd, Path: "/srv/b.tar.zst"}, []string{"import-tar", "--", "-", "web"}},
+		{importSource{Kind: importRaw, Path: "/srv/b.raw"}, []string{"import-raw", "--", "/srv/b.raw", "web"}},
+		{importSource{Kind: importFS, Path: "/srv/tree"}, []string{"import-fs", "--", "/srv/tree", "web"}},
 	}
-	for _, tc := range cases {
-		if got := importArgv(tc.src, "web"); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s %s:\n got %q\nwant %q", tc.src.Kind, tc.src.Path, got, tc.want)
+	for _, tool := range []struct {
+		tool importTool
+		head []string
+	}{{machinectlTool, []string{"machinectl"}}, {importctlTool, []string{"importctl", "--class=machine"}}} {
+		for _, tc := range cases {
+			want := append(append([]string(nil), tool.head...), tc.want...)
+			if got := importArgv(tool.tool, tc.src, "web"); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, %s %s (verify %q):\n got %q\nwant %q", tool.tool, tc.src.Kind, tc.src.Path, tc.src.Verify, got, want)
+			}
+		}
+	}
+}
+
+func TestExportArgv(t *testing.T) {
+	cases := []struct {
+		format exportFormat
+		want   []string // after the tool's own words
+	}{
+		{exportTar, []string{"export-tar", "--format=uncompressed", "--", "web", "/srv/web.tar"}},
+		{exportTarGz, []string{"export-tar", "--format=gzip", "--", "web", "/srv/web.tar"}},
+		{exportTarXz, []string{"export-tar", "--format=xz", "--", "web", "/srv/web.tar"}},
+		// To standard output, for zstd.
+		{exportTarZstd, []string{"export-tar", "--format=uncompressed", "--", "web", "-"}},
+		{exportRaw, []string{"export-raw", "--format=uncompressed", "--", "web", "/srv/web.tar"}},
+	}
+	for _, tool := range []struct {
+		tool importTool
+		head []string
+	}{{machinectlTool, []string{"machinectl"}}, {importctlTool, []string{"importctl", "--class=machine"}}} {
+		for _, tc := range cases {
+			want := append(append([]string(nil), tool.head...), tc.want...)
+			if got := exportArgv(tool.tool, "web", tc.format, "/srv/web.tar"); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, %s:\n got %q\nwant %q", tool.tool, tc.format, got, want)
+			}
 		}
 	}
 }
@@ -100,11 +136,25 @@ func TestTailBufferKeepsLastLine(t *testing.T) {
 }
 
 func TestTransferInto(t *testing.T) {
-	listing := "1 45% tar base   /srv/base.tar\n2 n/a raw web2  https://h/web.raw\n"
-	for name, want := range map[string]bool{"base": true, "web2": true, "web": false, "45%": false} {
-		if got := transferInto(listing, name); got != want {
-			t.Errorf("transferInto(%q) = %v, want %v", name, got, want)
+	listings := map[string]string{
+		"machinectl": "ID PERCENT TYPE LOCAL REMOTE\n" +
+			" 1      45% tar  base  /srv/base.tar\n" +
+			" 2        - raw  web2  https://h/web.raw\n" +
+			"\n2 transfers listed.\n",
+		"importctl": "ID PROGRESS TYPE       CLASS   LOCAL REMOTE\n" +
+			" 1      45% import-tar machine base  /srv/base.tar\n" +
+			" 2        - pull-raw   machine web2  https://h/web.raw\n" +
+			"\n2 transfers listed.\n",
+	}
+	for tool, listing := range listings {
+		for name, want := range map[string]bool{"base": true, "web2": true, "web": false, "45%": false, "machine": false, "LOCAL": false, "listed.": false} {
+			if got := transferInto(listing, name); got != want {
+				t.Errorf("%s listing: transferInto(%q) = %v, want %v", tool, name, got, want)
+			}
 		}
+	}
+	if transferInto("No transfers.\n", "No") {
+		t.Error("an empty listing has a transfer")
 	}
 }
 
@@ -143,5 +193,119 @@ func TestDetachedStdinPassesData(t *testing.T) {
 	done()
 	if err != nil || string(out) != "payload" {
 		t.Errorf("cat got %q (%v), want payload", out, err)
+	}
+}
+
+// fakeTools puts shell scripts named for host tools first on PATH; each
+// logs its argv to log, one call a line.
+func fakeTools(t *testing.T, scripts map[string]string) (log string) {
+	t.Helper()
+	dir := t.TempDir()
+	log = filepath.Join(dir, "calls")
+	for name, body := range scripts {
+		script := "#!/bin/sh\necho \"" + name + " $*\" >>" + log + "\n" + body + "\n"
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
+	return log
+}
+
+// A stopped container's journal is read once its unit has stopped, so
+// the unit's last lines are in it; a running one's is read at once.
+func TestJournalWaitsForStoppedUnit(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh:", err)
+	}
+	cases := []struct {
+		name, machinectl string
+		wantChecks       int
+	}{
+		{"stopped", `echo "Could not get path to machine: No machine 'web' known" >&2; exit 1`, 3},
+		{"running", `echo Name=web`, 0},
+	}
+	for _, tc := range cases {
+		log := fakeTools(t, map[string]string{
+			"machinectl": tc.machinectl,
+			// The unit stops on the third question.
+			"systemctl":  `[ "$(grep -c '^systemctl is-active' "$(dirname "$0")/calls")" -ge 3 ] && { echo failed; exit 3; }; echo deactivating; exit 3`,
+			"journalctl": `echo "Detected unsupported legacy cgroup hierarchy, refusing execution."`,
+		})
+		h := &hostMachine{say: func(string) {}}
+		text, err := h.Journal(context.Background(), "web", time.Unix(1700000000, 5000), 15)
+		if err != nil || text != "Detected unsupported legacy cgroup hierarchy, refusing execution.\n" {
+			t.Errorf("%s: Journal = %q, %v; want the journalctl output", tc.name, text, err)
+		}
+		calls, _ := os.ReadFile(log)
+		if n := strings.Count(string(calls), "systemctl is-active -- systemd-nspawn@web.service"); n != tc.wantChecks {
+			t.Errorf("%s: asked the unit's state %d times, want %d:\n%s", tc.name, n, tc.wantChecks, calls)
+		}
+		if want := "journalctl --unit=systemd-nspawn@web.service --since=@1700000000.000005 --no-pager --quiet --output=cat --lines=15\n"; !strings.HasSuffix(string(calls), want) {
+			t.Errorf("%s: calls\n%s\nwant them to end in\n%s", tc.name, calls, want)
+		}
+	}
+}
+
+// A unit that never stops holds the journal back only briefly.
+func TestJournalWaitIsBounded(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh:", err)
+	}
+	fakeTools(t, map[string]string{
+		"machinectl": `echo "No machine 'web' known" >&2; exit 1`,
+		"systemctl":  `echo deactivating; exit 3`,
+		"journalctl": `echo last words`,
+	})
+	h := &hostMachine{say: func(string) {}}
+	t0 := time.Now()
+	text, err := h.Journal(context.Background(), "web", time.Now(), 15)
+	if took := time.Since(t0); took < unitSettleTimeout || took > unitSettleTimeout+2*time.Second {
+		t.Errorf("took %s; want about %s", took, unitSettleTimeout)
+	}
+	if err != nil || text != "last words\n" {
+		t.Errorf("Journal = %q, %v; want the journal all the same", text, err)
+	}
+}
+
+func TestJournalFailureSaysWhy(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh:", err)
+	}
+	fakeTools(t, map[string]string{
+		"machinectl": `echo Name=web`,
+		"journalctl": `echo "No journal files were found." >&2; exit 1`,
+	})
+	h := &hostMachine{say: func(string) {}}
+	_, err := h.Journal(context.Background(), "web", time.Now(), 15)
+	if want := "journalctl failed (exit status 1): No journal files were found."; err == nil || err.Error() != want {
+		t.Errorf("error %v; want %q", err, want)
+	}
+}
+
+// The host's importctl, where there is one, runs the transfers; it is
+// asked about machine images only.
+func TestImportToolIsPickedFromTheHost(t *testing.T) {
+	listing := `echo "ID PROGRESS TYPE CLASS LOCAL REMOTE"; echo "1 - import-tar machine web /srv/web.tar"`
+	cases := []struct {
+		name  string
+		tools map[string]string
+		want  string
+	}{
+		{"with importctl", map[string]string{"importctl": listing, "machinectl": "exit 9"}, "importctl --class=machine list-transfers --no-pager"},
+		{"without", map[string]string{"machinectl": `echo "ID PERCENT TYPE LOCAL REMOTE"; echo "1 - tar web /srv/web.tar"`}, "machinectl list-transfers --no-pager"},
+	}
+	for _, tc := range cases {
+		log := fakeTools(t, tc.tools)
+		// Only the fakes: the host's own tools must not answer.
+		t.Setenv("PATH", filepath.Dir(log))
+		h := newHostMachine(func(string) {})
+		busy, err := h.Importing(context.Background(), "web")
+		if err != nil || !busy {
+			t.Errorf("%s: Importing = %v, %v; want the transfer into web", tc.name, busy, err)
+		}
+		if calls, _ := os.ReadFile(log); string(calls) != tc.want+"\n" {
+			t.Errorf("%s: ran\n%s\nwant\n%s", tc.name, calls, tc.want)
+		}
 	}
 }

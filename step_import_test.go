@@ -55,8 +55,10 @@ func FuzzClassifyImport(f *testing.F) {
 		if isURL(source) != kind.isPull() {
 			t.Errorf("%q: URL %v but kind %s", source, isURL(source), kind)
 		}
-		if argv := importArgv(importSource{Kind: kind, Path: source}, "web"); argv[len(argv)-1] != "web" {
-			t.Errorf("%q: argv %q does not end with the name", source, argv)
+		for _, tool := range []importTool{machinectlTool, importctlTool} {
+			if argv := importArgv(tool, importSource{Kind: kind, Path: source}, "web"); argv[len(argv)-1] != "web" {
+				t.Errorf("%q: %s argv %q does not end with the name", source, tool, argv)
+			}
 		}
 	})
 }

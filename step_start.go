@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
@@ -28,11 +29,12 @@ func (s *stepStart) Run(ctx context.Context, state multistep.StateBag) multistep
 	}
 	ui.Say(fmt.Sprintf("Starting container %s...", name))
 	state.Put(stateStarted, true)
+	started := time.Now()
 	if err := m.Start(ctx, name); err != nil {
-		return halt(state, fmt.Errorf("start %s: %w; see journalctl -u systemd-nspawn@%s", name, err, name))
+		return halt(state, withJournal(ctx, m, name, started, fmt.Errorf("start %s: %w", name, err)))
 	}
 	if err := waitReady(ctx, m, name, cfg.timeout); err != nil {
-		return halt(state, err)
+		return halt(state, withJournal(ctx, m, name, started, err))
 	}
 	// Found while provisioning runs, not before it begins.
 	state.Put(stateInit, lookUpInit(ctx, m, name))
@@ -62,9 +64,9 @@ func waitReady(ctx context.Context, m Machine, name string, timeout time.Duratio
 		case err == nil && (st == "initializing" || st == "starting" || st == "running" || st == "degraded"):
 			return nil
 		case err == nil && (st == "stopping" || st == "offline"):
-			return fmt.Errorf("start %s: the container's systemd is %s; see journalctl -u systemd-nspawn@%s", name, st, name)
+			return fmt.Errorf("start %s: the container's systemd is %s while booting", name, st)
 		case err == nil && st == "maintenance":
-			return fmt.Errorf("start %s: the container booted into emergency or rescue mode; see journalctl -u systemd-nspawn@%s", name, name)
+			return fmt.Errorf("start %s: the container booted into emergency or rescue mode", name)
 		case err == nil:
 			last = st
 		}
@@ -72,7 +74,7 @@ func waitReady(ctx context.Context, m Machine, name string, timeout time.Duratio
 		// state check is the one that matters.
 		if time.Since(lastAlive) >= aliveInterval {
 			if up, err := m.Running(waitCtx, name); err == nil && !up {
-				return fmt.Errorf("start %s: the container stopped while booting; check that the image has systemd and dbus, and see journalctl -u systemd-nspawn@%s", name, name)
+				return fmt.Errorf("start %s: the container stopped while booting", name)
 			}
 			lastAlive = time.Now()
 		}
@@ -81,11 +83,45 @@ func waitReady(ctx context.Context, m Machine, name string, timeout time.Duratio
 			if errors.Is(ctx.Err(), context.Canceled) {
 				return fmt.Errorf("start %s: %w", name, ctx.Err())
 			}
-			return fmt.Errorf(`start %s: the container's systemd did not accept commands within timeout %s (its state: %s); raise "timeout" or see journalctl -u systemd-nspawn@%s`,
-				name, timeout, last, name)
+			return fmt.Errorf(`start %s: the container's systemd did not accept commands within timeout %s (its state: %s); raise "timeout" if it needs longer`,
+				name, timeout, last)
 		case <-time.After(pollInterval):
 		}
 	}
+}
+
+// journalLines is how much of a failed boot's journal the error shows:
+// enough for the failed unit or nspawn's complaint and what led to it.
+const journalLines = 15
+
+// journalReadTimeout bounds the reading of that journal, so a slow
+// journal does not hold up the build's failure.
+const journalReadTimeout = 10 * time.Second
+
+// withJournal adds to a boot failure the last lines the container's unit
+// logged since it was started, which say why: a failed unit, a missing
+// init, nspawn refusing to run. A cancelled build ends at once instead.
+func withJournal(ctx context.Context, m Machine, name string, since time.Time, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	readCtx, cancel := context.WithTimeout(ctx, journalReadTimeout)
+	defer cancel()
+	text, jerr := m.Journal(readCtx, name, since, journalLines)
+	hint := "journalctl -u " + strings.TrimSuffix(nspawnUnit(name), ".service")
+	if jerr != nil {
+		return fmt.Errorf("%w; its journal could not be read (%s); see %s", err, jerr, hint)
+	}
+	lines := strings.Split(strings.TrimRight(text, "\r\n\t "), "\n")
+	if len(lines) == 1 && strings.TrimSpace(lines[0]) == "" {
+		return fmt.Errorf("%w; its journal has nothing since the start; see %s", err, hint)
+	}
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString("\n    ")
+		b.WriteString(strings.TrimRight(l, "\r\t "))
+	}
+	return fmt.Errorf("%w; its journal (%s) ends:%s", err, hint, b.String())
 }
 
 // Cleanup stops the container if the build failed while it was running;

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
+	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
+)
+
+// bootJournal is what the fake's journal of a failed boot holds.
+const bootJournal = "Spawning container web on /var/lib/machines/web.\n" +
+	"Detected unsupported legacy cgroup hierarchy, refusing execution.\n" +
+	"systemd-nspawn@web.service: Failed with result 'exit-code'.\n"
+
+// bootJournalShown is bootJournal as a boot failure shows it.
+const bootJournalShown = "; its journal (journalctl -u systemd-nspawn@web) ends:\n" +
+	"    Spawning container web on /var/lib/machines/web.\n" +
+	"    Detected unsupported legacy cgroup hierarchy, refusing execution.\n" +
+	"    systemd-nspawn@web.service: Failed with result 'exit-code'."
+
+// runStart runs stepStart for the container web against m and returns
+// the error it put in the state bag.
+func runStart(ctx context.Context, m Machine, timeout time.Duration) error {
+	cfg := &Config{MachinesDir: defaultMachinesDir, timeout: timeout}
+	cfg.PackerBuildName = "web"
+	state := new(multistep.BasicStateBag)
+	state.Put(stateConfig, cfg)
+	state.Put(stateMachine, m)
+	var out bytes.Buffer
+	state.Put("ui", &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: &out, ErrorWriter: &out})
+	if (&stepStart{}).Run(ctx, state) == multistep.ActionContinue {
+		return nil
+	}
+	err, _ := state.Get("error").(error)
+	return err
+}
+
+// Every way a boot fails ends in the container's journal, after a
+// sentence saying what happened.
+func TestBootFailureShowsJournal(t *testing.T) {
+	busDown := errors.New("Failed to connect to bus: No such file or directory")
+	cases := []struct {
+		name    string
+		setup   func(f *fakeMachine) Machine
+		timeout time.Duration
+		want    string
+	}{
+		{"machinectl start fails", func(f *fakeMachine) Machine {
+			f.failOn["start web"] = errors.New("machinectl start failed (exit status 1): Job for systemd-nspawn@web.service failed")
+			return f
+		}, 5 * time.Second, "start web: machinectl start failed (exit status 1): Job for systemd-nspawn@web.service failed"},
+		{"stopped while booting", func(f *fakeMachine) Machine {
+			f.failOn["system-state"] = busDown
+			return &diesAtStart{&treeMaker{fakeMachine: f}}
+		}, 5 * time.Second, "start web: the container stopped while booting"},
+		{"stopping", func(f *fakeMachine) Machine {
+			f.states = []string{"stopping"}
+			return f
+		}, 5 * time.Second, "start web: the container's systemd is stopping while booting"},
+		{"offline", func(f *fakeMachine) Machine {
+			f.states = []string{"offline"}
+			return f
+		}, 5 * time.Second, "start web: the container's systemd is offline while booting"},
+		{"emergency mode", func(f *fakeMachine) Machine {
+			f.states = []string{"maintenance"}
+			return f
+		}, 5 * time.Second, "start web: the container booted into emergency or rescue mode"},
+		{"timeout", func(f *fakeMachine) Machine {
+			f.failOn["system-state"] = busDown
+			return f
+		}, 200 * time.Millisecond, `start web: the container's systemd did not accept commands within timeout 200ms (its state: not answering yet); raise "timeout"`},
+	}
+	for _, tc := range cases {
+		f := newFakeMachine()
+		f.journal = bootJournal
+		err := runStart(context.Background(), tc.setup(f), tc.timeout)
+		if err == nil {
+			t.Errorf("%s: the step succeeded; want %q and the journal", tc.name, tc.want)
+			continue
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, tc.want) || !strings.HasSuffix(msg, bootJournalShown) {
+			t.Errorf("%s: error\n%s\nwant it to start with\n%s\nand end with the journal:\n%s", tc.name, msg, tc.want, bootJournalShown)
+		}
+		if !f.called("journal web") {
+			t.Errorf("%s: the journal was not read; calls %q", tc.name, f.callLog())
+		}
+	}
+}
+
+// A journal that cannot be read, or holds nothing, still leaves the user
+// the command to read it with.
+func TestBootFailureWithoutJournalGivesHint(t *testing.T) {
+	cases := []struct {
+		name    string
+		journal string
+		failure error
+		want    string
+	}{
+		{"unreadable", bootJournal, errors.New("journalctl failed (exit status 1): No journal files were found."),
+			"start web: the container booted into emergency or rescue mode; its journal could not be read (journalctl failed (exit status 1): No journal files were found.); see journalctl -u systemd-nspawn@web"},
+		{"empty", "\n", nil,
+			"start web: the container booted into emergency or rescue mode; its journal has nothing since the start; see journalctl -u systemd-nspawn@web"},
+	}
+	for _, tc := range cases {
+		f := newFakeMachine()
+		f.journal = tc.journal
+		f.states = []string{"maintenance"}
+		if tc.failure != nil {
+			f.failOn["journal"] = tc.failure
+		}
+		err := runStart(context.Background(), f, 5*time.Second)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s journal: error\n%v\nwant\n%s", tc.name, err, tc.want)
+		}
+	}
+}
+
+// A cancelled build ends at once: it neither waits for nor reads the
+// journal.
+func TestCancelledBootDoesNotReadJournal(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(f *fakeMachine, cancel context.CancelFunc)
+	}{
+		{"while waiting for the boot", func(f *fakeMachine, cancel context.CancelFunc) {
+			f.blockOn = "system-state"
+			time.AfterFunc(50*time.Millisecond, cancel)
+		}},
+		{"while machinectl start runs", func(f *fakeMachine, cancel context.CancelFunc) {
+			f.failOn["start"] = context.Canceled
+			cancel()
+		}},
+	}
+	for _, tc := range cases {
+		f := newFakeMachine()
+		f.journal = bootJournal
+		ctx, cancel := context.WithCancel(context.Background())
+		tc.setup(f, cancel)
+		err := runStart(ctx, f, 5*time.Second)
+		cancel()
+		if err == nil || !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "journal") {
+			t.Errorf("%s: error %v; want the cancel alone, no journal", tc.name, err)
+		}
+		if f.called("journal") {
+			t.Errorf("%s: the journal was read after the cancel", tc.name)
+		}
+	}
+}
+
+func TestJournalArgv(t *testing.T) {
+	since := time.Unix(1700000000, 123456789)
+	got := journalArgv("web", since, 15)
+	want := []string{"journalctl", "--unit=systemd-nspawn@web.service", "--since=@1700000000.123456",
+		"--no-pager", "--quiet", "--output=cat", "--lines=15"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
