@@ -71,6 +71,20 @@ func (t *tailBuffer) reason() string {
 	return last
 }
 
+// lastLines is the last n lines written, whole ones only.
+func (t *tailBuffer) lastLines(n int) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lines := strings.Split(strings.TrimRight(string(t.buf), "\n"), "\n")
+	if len(t.buf) == t.max && len(lines) > 1 {
+		lines = lines[1:] // cut off at the front
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
 // lastLine is the last non-empty line written.
 func (t *tailBuffer) lastLine() string {
 	t.mu.Lock()

@@ -264,14 +264,17 @@ func (h *hostMachine) Journal(ctx context.Context, name string, since time.Time,
 			return st != "active" && st != "activating" && st != "deactivating" && st != "reloading"
 		})
 	}
-	argv := journalArgv(name, since, lines)
-	var stdout, stderr bytes.Buffer
+	argv := journalArgv(name, since)
+	// journalctl's --lines counts from --since onwards, not back from the
+	// end: the tail is kept here.
+	tail := &tailBuffer{max: 64 << 10}
+	var stderr bytes.Buffer
 	cmd := h.command(ctx, argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Stdout, cmd.Stderr = tail, &stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("journalctl failed (%w): %s", err, strings.TrimSpace(stderr.String()))
 	}
-	return stdout.String(), nil
+	return tail.lastLines(lines), nil
 }
 
 // nspawnUnit is the host's unit that runs the container name.
@@ -279,13 +282,13 @@ func nspawnUnit(name string) string {
 	return "systemd-nspawn@" + name + ".service"
 }
 
-// journalArgv reads the last lines of the container's unit since then,
-// messages only: the container's console goes there, as machinectl start
-// runs nspawn with no terminal.
-func journalArgv(name string, since time.Time, lines int) []string {
+// journalArgv reads the container's unit's journal since then, messages
+// only: the container's console goes there, as machinectl start runs
+// nspawn with no terminal.
+func journalArgv(name string, since time.Time) []string {
 	return []string{"journalctl", "--unit=" + nspawnUnit(name),
 		fmt.Sprintf("--since=@%d.%06d", since.Unix(), since.Nanosecond()/1000),
-		"--no-pager", "--quiet", "--output=cat", fmt.Sprintf("--lines=%d", lines)}
+		"--no-pager", "--quiet", "--output=cat"}
 }
 
 func (h *hostMachine) SystemState(ctx context.Context, name string) (string, error) {

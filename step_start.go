@@ -67,7 +67,7 @@ func waitReady(ctx context.Context, m Machine, name string, timeout time.Duratio
 			return fmt.Errorf("start %s: the container's systemd is %s while booting", name, st)
 		case err == nil && st == "maintenance":
 			return fmt.Errorf("start %s: the container booted into emergency or rescue mode", name)
-		case err == nil:
+		case err == nil && st != "":
 			last = st
 		}
 		// Whether it died is asked less often: while it boots, the

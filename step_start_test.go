@@ -155,10 +155,29 @@ func TestCancelledBootDoesNotReadJournal(t *testing.T) {
 
 func TestJournalArgv(t *testing.T) {
 	since := time.Unix(1700000000, 123456789)
-	got := journalArgv("web", since, 15)
+	got := journalArgv("web", since)
 	want := []string{"journalctl", "--unit=systemd-nspawn@web.service", "--since=@1700000000.123456",
-		"--no-pager", "--quiet", "--output=cat", "--lines=15"}
+		"--no-pager", "--quiet", "--output=cat"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+func TestJournalTailIsTheEnd(t *testing.T) {
+	cases := []struct {
+		name, written string
+		max, n        int
+		want          string
+	}{
+		{"fewer lines than asked", "a\nb\n", 1024, 15, "a\nb"},
+		{"the last of many", "1\n2\n3\n4\n", 1024, 2, "3\n4"},
+		{"a line cut by the buffer is dropped", "first line\nsecond\nthird\n", 12, 15, "third"},
+	}
+	for _, tc := range cases {
+		tail := &tailBuffer{max: tc.max}
+		tail.Write([]byte(tc.written))
+		if got := tail.lastLines(tc.n); got != tc.want {
+			t.Errorf("%s: got %q; want %q", tc.name, got, tc.want)
+		}
 	}
 }
