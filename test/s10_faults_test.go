@@ -28,6 +28,11 @@ func TestFaults(t *testing.T) {
 	h.Run("machinectl", "clone", "base", "hangs-base")
 	writeUnit(t, h.machine("hangs-base", ""), "hang.service", "sysinit.target",
 		"[Unit]\nDescription=hangs early boot\nDefaultDependencies=no\nBefore=sysinit.target\n[Service]\nType=oneshot\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=sysinit.target\n")
+	// An image that boots into emergency mode: an early unit fails and
+	// asks for it, as a failed local mount does.
+	h.Run("machinectl", "clone", "base", "emergency-base")
+	writeUnit(t, h.machine("emergency-base", ""), "fail-early.service", "sysinit.target",
+		"[Unit]\nDescription=fails early boot\nDefaultDependencies=no\nBefore=sysinit.target\nOnFailure=emergency.target\nOnFailureJobMode=replace-irreversibly\n[Service]\nType=oneshot\nExecStart=/bin/false\n")
 	// An image without systemd.
 	h.Run("machinectl", "clone", "base", "nosystemd-base")
 	if err := os.Remove(h.machine("nosystemd-base", "usr/lib/systemd/systemd")); err != nil {
@@ -43,6 +48,16 @@ source "nspawn" "hangs" {
 source "nspawn" "nosystemd" {
   network = "host"
   clone   = "nosystemd-base"
+  timeout = "10s"
+}
+source "nspawn" "emergency" {
+  clone   = "emergency-base"
+  network = "host"
+  timeout = "10s"
+}
+# The default network, a veth link, which this host cannot make.
+source "nspawn" "veth" {
+  clone   = "base"
   timeout = "10s"
 }
 source "nspawn" "stubborn" {
@@ -65,6 +80,11 @@ build {
   provisioner "shell" { inline = ["echo provisioning now", "sleep 600"] }
 }
 build {
+  name    = "boot"
+  sources = ["source.nspawn.emergency", "source.nspawn.veth"]
+  provisioner "shell" { inline = ["true"] }
+}
+build {
   name    = "stubborn"
   sources = ["source.nspawn.stubborn"]
   provisioner "shell" { inline = ["systemctl mask poweroff.target", "echo masked"] }
@@ -74,7 +94,9 @@ build {
 
 	t.Run("boot never finishes", func(t *testing.T) {
 		r := h.packer(dir, "build", "-only=*.hangs", ".")
-		expectFailure(t, r, "did not accept commands within timeout 10s", `raise "timeout"`)
+		// The journal's last lines show how far it got.
+		expectFailure(t, r, "did not accept commands within timeout 10s", `raise "timeout"`,
+			"its journal (journalctl -u systemd-nspawn@hangs) ends:")
 		if r.took > 10*time.Second+30*time.Second {
 			t.Errorf("took %s; want about the 10s timeout", r.took)
 		}
@@ -82,8 +104,21 @@ build {
 	})
 	t.Run("image without systemd", func(t *testing.T) {
 		r := h.packer(dir, "build", "-only=*.nosystemd", ".")
-		expectFailure(t, r, "stopped while booting")
+		expectFailure(t, r, "stopped while booting", "its journal (journalctl -u systemd-nspawn@nosystemd) ends:",
+			"execv(/usr/lib/systemd/systemd, /lib/systemd/systemd, /sbin/init) failed: No such file or directory")
 		h.leftAsFound(images, "nosystemd")
+	})
+	t.Run("boot into emergency mode", func(t *testing.T) {
+		r := h.packer(dir, "build", "-only=boot.emergency", ".")
+		expectFailure(t, r, "did not accept commands within timeout 10s", "You are in emergency mode")
+		h.leftAsFound(images, "emergency")
+	})
+	// Real hosts make the link; this one lacks CAP_NET_ADMIN (README,
+	// Tests): nspawn's own reason must reach the user.
+	t.Run("veth link refused", func(t *testing.T) {
+		r := h.packer(dir, "build", "-only=boot.veth", ".")
+		expectFailure(t, r, "start veth: machinectl start failed", "Failed to add new veth interfaces")
+		h.leftAsFound(images, "veth")
 	})
 	t.Run("container ignores poweroff", func(t *testing.T) {
 		r := h.packer(dir, "build", "-only=stubborn.*", ".")
