@@ -119,10 +119,31 @@ func extractTar(r io.Reader, dst string, exclude []string) error {
 		if excluded(name, exclude) {
 			continue
 		}
+		// archive/tar reads a sparse file's holes as zeros it makes up, so a
+		// few header bytes could make the host write terabytes; refuse them.
+		if isSparse(hdr) {
+			return fmt.Errorf("tar entry %q is a sparse file, whose holes would be written out in full; "+
+				"exclude it, or archive it without --sparse", hdr.Name)
+		}
 		if err := extractEntry(root, tr, hdr, name); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
+}
+
+// isSparse reports whether hdr is a GNU sparse file, in the old GNU form or
+// in PAX records: the only entries archive/tar gives out more bytes for
+// than the stream carries.
+func isSparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for key := range hdr.PAXRecords {
+		if strings.HasPrefix(key, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string) error {
