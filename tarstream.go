@@ -92,6 +92,11 @@ func padding(size int64) int64 {
 	return (tarBlock - size%tarBlock) % tarBlock
 }
 
+// maxPath is Linux's PATH_MAX. A tar name can be longer, but no tool makes
+// such a path, and each of its levels costs the host a directory: a 100 KB
+// name of "a/a/..." took 4 s to unpack and more than RemoveAll could undo.
+const maxPath = 4096
+
 // extractTar unpacks a tar stream into dst. It works through os.Root, so
 // no entry, nor a symlink made by an earlier entry, can write outside dst.
 func extractTar(r io.Reader, dst string, exclude []string) error {
@@ -119,8 +124,12 @@ func extractTar(r io.Reader, dst string, exclude []string) error {
 		if excluded(name, exclude) {
 			continue
 		}
-		// archive/tar reads a sparse file's holes as zeros it makes up, so a
-		// few header bytes could make the host write terabytes; refuse them.
+		if len(name) > maxPath {
+			return fmt.Errorf("tar entry %q... is %d bytes long, more than a Linux path's %d; "+
+				"exclude it, or shorten its path in the container", name[:64], len(name), maxPath)
+		}
+		// Refused, not written sparse: archive/tar hides where the holes are and
+		// reads them as zeros, so a few header bytes could write terabytes.
 		if isSparse(hdr) {
 			return fmt.Errorf("tar entry %q is a sparse file, whose holes would be written out in full; "+
 				"exclude it, or archive it without --sparse", hdr.Name)

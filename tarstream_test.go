@@ -293,6 +293,30 @@ func TestExtractTarIsByteExact(t *testing.T) {
 	}
 }
 
+func TestExtractTarRefusesOverlongNames(t *testing.T) {
+	cases := []struct {
+		depth   int
+		refused bool
+	}{
+		{maxPath/2 - 1, false}, // "a/" repeated, then "f": 4095 bytes
+		{maxPath / 2, true},
+		{50000, true},
+	}
+	for _, c := range cases {
+		name := strings.Repeat("a/", c.depth) + "f"
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644}); err != nil {
+			t.Fatal(err)
+		}
+		_ = tw.Close()
+		err := extractTar(&buf, t.TempDir(), nil)
+		if refused := err != nil && strings.Contains(err.Error(), "more than a Linux path's"); refused != c.refused {
+			t.Errorf("%d-byte name: got error %v, want refused %v", len(name), err, c.refused)
+		}
+	}
+}
+
 func TestExtractTarWritesNoMoreThanItCarries(t *testing.T) {
 	// A header claiming a terabyte with 4 bytes behind it.
 	archive := withChecksum(ustarBlock("big", tar.TypeReg, 1<<40, false))
