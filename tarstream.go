@@ -92,6 +92,11 @@ func padding(size int64) int64 {
 	return (tarBlock - size%tarBlock) % tarBlock
 }
 
+// maxPath is Linux's PATH_MAX. A tar name can be longer, but no tool makes
+// such a path, and each of its levels costs the host a directory: a 100 KB
+// name of "a/a/..." took 4 s to unpack and more than RemoveAll could undo.
+const maxPath = 4096
+
 // extractTar unpacks a tar stream into dst. It works through os.Root, so
 // no entry, nor a symlink made by an earlier entry, can write outside dst.
 func extractTar(r io.Reader, dst string, exclude []string) error {
@@ -119,10 +124,35 @@ func extractTar(r io.Reader, dst string, exclude []string) error {
 		if excluded(name, exclude) {
 			continue
 		}
+		if len(name) > maxPath {
+			return fmt.Errorf("tar entry %q... is %d bytes long, more than a Linux path's %d; "+
+				"exclude it, or shorten its path in the container", name[:64], len(name), maxPath)
+		}
+		// Refused, not written sparse: archive/tar hides where the holes are and
+		// reads them as zeros, so a few header bytes could write terabytes.
+		if isSparse(hdr) {
+			return fmt.Errorf("tar entry %q is a sparse file, whose holes would be written out in full; "+
+				"exclude it, or archive it without --sparse", hdr.Name)
+		}
 		if err := extractEntry(root, tr, hdr, name); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
+}
+
+// isSparse reports whether hdr is a GNU sparse file, in the old GNU form or
+// in PAX records: the only entries archive/tar gives out more bytes for
+// than the stream carries.
+func isSparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for key := range hdr.PAXRecords {
+		if strings.HasPrefix(key, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string) error {
