@@ -29,7 +29,7 @@ func TestImportFormats(t *testing.T) {
 	var tpl strings.Builder
 	var names []string
 	for name, src := range importSources {
-		fmt.Fprintf(&tpl, "source \"nspawn\" %q {\n  import = %q\n  timeout = \"90s\"\n}\n", name, src)
+		fmt.Fprintf(&tpl, "source \"nspawn\" %q {\n  import  = %q\n  network = \"host\"\n  timeout = \"90s\"\n}\n", name, src)
 		names = append(names, fmt.Sprintf("%q", "source.nspawn."+name))
 	}
 	fmt.Fprintf(&tpl, `build {

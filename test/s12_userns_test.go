@@ -9,17 +9,11 @@ import (
 )
 
 // Builds work with private user namespaces (machinectl start's default)
-// and without (a settings file turns them off).
+// and without (private_users = false).
 func TestUserNamespaces(t *testing.T) {
 	Scenario(t)
 	h := BootHost(t)
 	h.BaseContainer()
-	if err := os.MkdirAll(h.Path("/etc/systemd/nspawn"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(h.Path("/etc/systemd/nspawn/userns-off.nspawn"), []byte("[Exec]\nPrivateUsers=no\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	dir := h.Project("userns", map[string]string{"t.pkr.hcl": `
 source "nspawn" "userns-on" {
   network = "host"
@@ -27,9 +21,10 @@ source "nspawn" "userns-on" {
   timeout = "60s"
 }
 source "nspawn" "userns-off" {
-  network = "host"
-  clone   = "base"
-  timeout = "60s"
+  network       = "host"
+  clone         = "base"
+  private_users = false
+  timeout       = "60s"
 }
 build {
   sources = ["source.nspawn.userns-on", "source.nspawn.userns-off"]

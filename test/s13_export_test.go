@@ -19,7 +19,7 @@ func TestExportFormats(t *testing.T) {
 	for i, suffix := range exportSuffixes {
 		exports = append(exports, fmt.Sprintf("%q", "exp"+suffix))
 		name := fmt.Sprintf("back-%d", i)
-		sources = append(sources, fmt.Sprintf("source \"nspawn\" %q {\n  import  = %q\n  timeout = \"60s\"\n}\n", name, "exp"+suffix))
+		sources = append(sources, fmt.Sprintf("source \"nspawn\" %q {\n  import  = %q\n  network = \"host\"\n  timeout = \"60s\"\n}\n", name, "exp"+suffix))
 		refs = append(refs, fmt.Sprintf("%q", "source.nspawn."+name))
 	}
 	dir := h.Project("export", map[string]string{"export.pkr.hcl": fmt.Sprintf(`

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A Debian 13 user's host: trixie's systemd 257 with systemd-resolved, and
@@ -111,6 +112,13 @@ build {
 		expectSuccess(t, h.packer(dir, "build", "-force", "-only=copies.d13-clone", "."))
 		fileContains(t, marker, "made d13-clone")
 	})
+	// importctl's transfer list tells the plugin when a cancelled import
+	// is over, so its partial image can go.
+	t.Run("cancel during import", func(t *testing.T) {
+		images := h.images()
+		h.cancelBuild(t, dir, "Importing", time.Minute, faultCancelLimit, "-only=copies.d13-import", "-force", ".")
+		h.leftAsFound(withoutImage(images, "d13-import"), "d13-import")
+	})
 	t.Run("failing provisioner cleans up", func(t *testing.T) {
 		r := h.packer(dir, "build", "-only=failing.*", ".")
 		expectFailure(t, r, "about to fail", "exit status: 3")
@@ -122,4 +130,15 @@ build {
 		}
 	})
 	h.noMachinesRunning()
+}
+
+// withoutImage is images less name.
+func withoutImage(images []string, name string) []string {
+	var rest []string
+	for _, i := range images {
+		if i != name {
+			rest = append(rest, i)
+		}
+	}
+	return rest
 }
