@@ -105,18 +105,18 @@ build {
 	})
 	t.Run("existing container needs -force", func(t *testing.T) {
 		marker := h.machine("d13-clone", "root/made")
-		expectFailure(t, h.packer(dir, "build", "-only=copies.d13-clone", "."), `container "d13-clone" already exists`, "-force")
+		expectFailure(t, h.packer(dir, "build", "-only=*.d13-clone", "."), `container "d13-clone" already exists`, "-force")
 		if err := os.WriteFile(marker, []byte("old\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		expectSuccess(t, h.packer(dir, "build", "-force", "-only=copies.d13-clone", "."))
+		expectSuccess(t, h.packer(dir, "build", "-force", "-only=*.d13-clone", "."))
 		fileContains(t, marker, "made d13-clone")
 	})
 	// importctl's transfer list tells the plugin when a cancelled import
 	// is over, so its partial image can go.
 	t.Run("cancel during import", func(t *testing.T) {
 		images := h.images()
-		h.cancelBuild(t, dir, "Importing", time.Minute, faultCancelLimit, "-only=copies.d13-import", "-force", ".")
+		h.cancelBuild(t, dir, "Importing", time.Minute, faultCancelLimit, "-only=*.d13-import", "-force", ".")
 		h.leftAsFound(withoutImage(images, "d13-import"), "d13-import")
 	})
 	t.Run("failing provisioner cleans up", func(t *testing.T) {
