@@ -24,7 +24,10 @@ func TestDebian13Host(t *testing.T) {
 	h.BaseContainer()
 	dir := h.Project("d13", map[string]string{
 		"d13.pkr.hcl": `
-variable "mirror" { type = string }
+variable "mirror" {
+  type    = string
+  default = ""
+}
 source "nspawn" "d13-base" {
   suite   = "trixie"
   variant = "minbase"
