@@ -59,10 +59,7 @@ func TestImportArgv(t *testing.T) {
 		{importSource{Kind: importRaw, Path: "/srv/b.raw"}, []string{"import-raw", "--", "/srv/b.raw", "web"}},
 		{importSource{Kind: importFS, Path: "/srv/tree"}, []string{"import-fs", "--", "/srv/tree", "web"}},
 	}
-	for _, tool := range []struct {
-		tool importTool
-		head []string
-	}{{machinectlTool, []string{"machinectl"}}, {importctlTool, []string{"importctl", "--class=machine"}}} {
+	for _, tool := range transferTools {
 		for _, tc := range cases {
 			want := append(append([]string(nil), tool.head...), tc.want...)
 			if got := importArgv(tool.tool, tc.src, "web"); !reflect.DeepEqual(got, want) {
@@ -71,6 +68,12 @@ func TestImportArgv(t *testing.T) {
 		}
 	}
 }
+
+// transferTools are both tools with the words each command line starts with.
+var transferTools = []struct {
+	tool importTool
+	head []string
+}{{machinectlTool, []string{"machinectl"}}, {importctlTool, []string{"importctl", "--class=machine"}}}
 
 func TestExportArgv(t *testing.T) {
 	cases := []struct {
@@ -84,10 +87,7 @@ func TestExportArgv(t *testing.T) {
 		{exportTarZstd, []string{"export-tar", "--format=uncompressed", "--", "web", "-"}},
 		{exportRaw, []string{"export-raw", "--format=uncompressed", "--", "web", "/srv/web.tar"}},
 	}
-	for _, tool := range []struct {
-		tool importTool
-		head []string
-	}{{machinectlTool, []string{"machinectl"}}, {importctlTool, []string{"importctl", "--class=machine"}}} {
+	for _, tool := range transferTools {
 		for _, tc := range cases {
 			want := append(append([]string(nil), tool.head...), tc.want...)
 			if got := exportArgv(tool.tool, "web", tc.format, "/srv/web.tar"); !reflect.DeepEqual(got, want) {
