@@ -59,7 +59,7 @@ unit:
 # function per byte and then per pair of bytes, and counts none of those runs
 # until it is done: a 2 KB tar seed held both workers from the first second
 # to the end of a 20 s run. A bounded minimization keeps every target fuzzing.
-FUZZ_TARGETS       := FuzzPrepare FuzzClassifyImport FuzzExtractTar
+FUZZ_TARGETS       := FuzzPrepare FuzzClassifyImport FuzzExtractTar FuzzFormatUSTAR
 FUZZ_TIME          ?= 20s
 FUZZ_MINIMIZE_TIME ?= 250ms
 fuzz:

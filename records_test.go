@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -142,9 +143,13 @@ func TestReadFileNoticesAShrunkFile(t *testing.T) {
 	if err := os.WriteFile(p, []byte("short"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var err error
+	fd, err := syscall.Open(p, syscall.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
 	done := make(chan error, 1)
-	go func() { done <- newRecordWriter(new(bytes.Buffer)).readFile(p, 10) }()
+	go func() { done <- newRecordWriter(new(bytes.Buffer)).readFile(fd, p, 10) }()
 	select {
 	case err = <-done:
 	case <-time.After(10 * time.Second):

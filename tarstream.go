@@ -10,12 +10,15 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // writeTar streams the tree under src as a tar archive whose entries sit
-// under prefix ("" for the tree's contents), skipping excluded paths.
-// archive/tar renders each header; the archive goes out in tar's records
-// (see tarRecord), file bodies read straight into them.
+// under prefix ("" for the tree's contents), skipping excluded paths. Each
+// entry is owned by root and written in ustar form where it fits (see
+// formatUSTAR), by archive/tar where not; the archive goes out in tar's
+// records (see tarRecord), file bodies read straight into them.
 func writeTar(out io.Writer, src, prefix string, exclude []string) error {
 	w := newRecordWriter(out)
 	root := filepath.Clean(src)
@@ -38,38 +41,10 @@ func writeTar(out io.Writer, src, prefix string, exclude []string) error {
 		if name == "." {
 			return nil
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
+		if d.Type().IsRegular() {
+			return w.addFile(p, name)
 		}
-		link := ""
-		if info.Mode()&fs.ModeSymlink != 0 {
-			if link, err = os.Readlink(p); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(info, link)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		hdr.Name = name
-		if d.IsDir() {
-			hdr.Name += "/"
-		}
-		hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "root", "root"
-		// A fresh writer per entry writes just this header's blocks; the
-		// body is read in past it.
-		if err := tar.NewWriter(w).WriteHeader(hdr); err != nil {
-			return err
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		if err := w.readFile(p, hdr.Size); err != nil {
-			return err
-		}
-		_, err = w.Write(zeroBlocks[:padding(hdr.Size)])
-		return err
+		return w.addEntry(p, name)
 	})
 	if err != nil {
 		return err
@@ -79,6 +54,69 @@ func writeTar(out io.Writer, src, prefix string, exclude []string) error {
 		return err
 	}
 	return w.Flush()
+}
+
+// addFile adds the regular file at p as name. It opens the file first and
+// takes its size from that descriptor, so the header describes the very
+// file whose body follows; by plain system calls, since an os.File costs
+// more per file (made non-blocking, offered to the runtime's poller):
+// measured on a tree of small files, a fifth of the time of writing it.
+func (r *recordWriter) addFile(p, name string) error {
+	// O_NONBLOCK: should a FIFO have taken the file's place, the open
+	// returns instead of waiting for a writer.
+	fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return &os.PathError{Op: "stat", Path: p, Err: err}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		// Replaced by something else since the directory was read.
+		return r.addEntry(p, name)
+	}
+	hdr := tar.Header{
+		Typeflag: tar.TypeReg, Name: name, Mode: int64(st.Mode & 0o7777), Size: st.Size,
+		ModTime: time.Unix(st.Mtim.Unix()), Uname: "root", Gname: "root",
+	}
+	if err := r.writeHeader(&hdr); err != nil {
+		return err
+	}
+	if err := r.readFile(fd, p, hdr.Size); err != nil {
+		return err
+	}
+	_, err = r.Write(zeroBlocks[:padding(hdr.Size)])
+	return err
+}
+
+// addEntry adds what is at p and is not a regular file (a directory, a
+// symlink, a device, a FIFO) as name, its header made by archive/tar.
+func (r *recordWriter) addEntry(p, name string) error {
+	info, err := os.Lstat(p)
+	if err != nil {
+		return err
+	}
+	link := ""
+	if info.Mode()&fs.ModeSymlink != 0 {
+		if link, err = os.Readlink(p); err != nil {
+			return err
+		}
+	}
+	hdr, err := tar.FileInfoHeader(info, link)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	if info.Mode().IsRegular() {
+		return fmt.Errorf("%s: changed from a file to another kind and back while being read", p)
+	}
+	hdr.Name = name
+	if info.IsDir() {
+		hdr.Name += "/"
+	}
+	hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "root", "root"
+	return r.writeHeader(hdr)
 }
 
 // tarBlock is tar's unit: every header and body fills whole blocks.

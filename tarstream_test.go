@@ -18,6 +18,8 @@ func TestTarRoundTrip(t *testing.T) {
 		"sub/-dash":           "dash",
 		"sub/deep/file":       "deep",
 		"skip.tmp":            "excluded",
+		// Past ustar's 100 bytes: archive/tar's header, among ours.
+		strings.Repeat("long-", 30) + "/file": "long",
 	}
 	for name, body := range files {
 		p := filepath.Join(src, name)
