@@ -255,6 +255,9 @@ func bootHost(t *testing.T, rel HostRelease, retry bool) *Host {
 	if out, err := exec.Command("tar", "--numeric-owner", "--zstd", "-C", dir, "-xf", tarball).CombinedOutput(); err != nil {
 		t.Fatalf("unpacking the host: %v: %s", err, out)
 	}
+	if err := lendPackages(dir); err != nil {
+		t.Fatalf("lending the host the package cache: %v", err)
+	}
 	if rel.Resolved {
 		h.configureResolved()
 	}
@@ -262,7 +265,6 @@ func bootHost(t *testing.T, rel HostRelease, retry bool) *Host {
 	args := []string{"-b", "-D", dir, "--register=no", "--keep-unit",
 		"-M", name, "--console=passive",
 		"--bind-ro=" + pluginDir + ":/plugin",
-		"--bind=" + mustMkdir(aptCacheDir) + ":/var/cache/apt/archives",
 		"--bind=" + mustMkdir(sharedDir) + ":/shared",
 		"--bind-ro=" + mustMkdir(modernDir) + ":/modern",
 		// A capability nspawn does not give by default, for nested
@@ -382,6 +384,11 @@ func (h *Host) stop() {
 		case <-time.After(60 * time.Second):
 			_ = h.nspawn.Process.Kill()
 			<-done
+		}
+	}
+	if h.leader != 0 {
+		if err := takeBackPackages(h.dir); err != nil {
+			h.t.Logf("keeping the host's packages in the cache: %v", err)
 		}
 	}
 	if err := os.RemoveAll(h.dir); err != nil {

@@ -39,8 +39,11 @@ var (
 	outcomes   []outcome
 )
 
-// Scenario registers t for the closing table.
+// Scenario registers t for the closing table and runs it beside the
+// others (make e2e says how many at once): each scenario boots hosts of
+// its own.
 func Scenario(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	t.Cleanup(func() {
 		status := "PASS"
