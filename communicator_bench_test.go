@@ -21,19 +21,21 @@ import (
 // this test binary and runs it inside its throwaway host. The command rows
 // take turns with raw.sh (NSPAWN_BENCH_RAW) doing the same calls in the same
 // container, a tenth at a time, so both sides meet the same moments of a
-// noisy machine; so do the directory uploads (NSPAWN_BENCH_DIR) and the
+// noisy machine; so do the directory uploads (NSPAWN_BENCH_DIR, one big
+// file, and NSPAWN_BENCH_SMALLDIR, many small ones) and the
 // file's (NSPAWN_BENCH_FILE) uploads and downloads, one at a time. It
 // prints "RESULT name value" lines, the raw side's named "raw-...".
 func TestCommunicatorBench(t *testing.T) {
 	name := os.Getenv("NSPAWN_BENCH_MACHINE")
 	file := os.Getenv("NSPAWN_BENCH_FILE")
 	dir := os.Getenv("NSPAWN_BENCH_DIR")
+	smallDir := os.Getenv("NSPAWN_BENCH_SMALLDIR")
 	raw := os.Getenv("NSPAWN_BENCH_RAW")
 	// The download goes next to the file, on the same disk as raw.sh's.
 	out := file + ".comm.out"
 	count, _ := strconv.Atoi(os.Getenv("NSPAWN_BENCH_COUNT"))
-	if name == "" || file == "" || dir == "" || raw == "" || count < turns {
-		t.Fatalf("set NSPAWN_BENCH_MACHINE, NSPAWN_BENCH_FILE, NSPAWN_BENCH_DIR, NSPAWN_BENCH_RAW and NSPAWN_BENCH_COUNT (at least %d); bench/ does", turns)
+	if name == "" || file == "" || dir == "" || smallDir == "" || raw == "" || count < turns {
+		t.Fatalf("set NSPAWN_BENCH_MACHINE, NSPAWN_BENCH_FILE, NSPAWN_BENCH_DIR, NSPAWN_BENCH_SMALLDIR, NSPAWN_BENCH_RAW and NSPAWN_BENCH_COUNT (at least %d); bench/ does", turns)
 	}
 	c := &communicator{ctx: context.Background(), machine: quietMachine(), name: name}
 	start := func(command string) {
@@ -88,22 +90,25 @@ func TestCommunicatorBench(t *testing.T) {
 		}
 		fmt.Printf("RESULT %s %.3f\nRESULT raw-%s %.3f\n", kind.label, plugin, kind.label, rawSeconds)
 	}
-	// Directory uploads, each side in turn, into an emptied destination.
-	const dst = "/tmp/bigdir"
-	for turn := 0; turn < transferTurns; turn++ {
-		pluginTurn := func() {
-			timed("comm-uploaddir", func() {
-				if err := c.UploadDir(dst, dir+"/", nil); err != nil {
-					t.Fatal(err)
-				}
-			})
-			start("rm -rf " + dst)
+	// Directory uploads, of one big file and of many small ones, each side
+	// in turn, into an emptied destination.
+	const dst = "/tmp/updir"
+	for _, tree := range []struct{ label, src string }{{"comm-uploaddir", dir}, {"comm-uploadsmall", smallDir}} {
+		for turn := 0; turn < transferTurns; turn++ {
+			pluginTurn := func() {
+				timed(tree.label, func() {
+					if err := c.UploadDir(dst, tree.src+"/", nil); err != nil {
+						t.Fatal(err)
+					}
+				})
+				start("rm -rf " + dst)
+			}
+			rawTurn := func() {
+				fmt.Printf("RESULT raw-%s %.3f\n", tree.label, rawSide(t, raw, "raw-uploaddir", "uploaddir", name, tree.src, dst))
+				start("rm -rf " + dst)
+			}
+			inTurn(turn, pluginTurn, rawTurn)
 		}
-		rawTurn := func() {
-			fmt.Printf("RESULT raw-comm-uploaddir %.3f\n", rawSide(t, raw, "raw-uploaddir", "uploaddir", name, dir, dst))
-			start("rm -rf " + dst)
-		}
-		inTurn(turn, pluginTurn, rawTurn)
 	}
 	// The file up and down again, each side in turn, each download to a
 	// file of its own.

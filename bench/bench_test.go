@@ -220,7 +220,12 @@ func TestBenchmarks(t *testing.T) {
 // write speed swings by a factor of three from run to run.
 const memDir = "/tmp/bench"
 
-// makeInputs writes the 512 MiB file for the upload and download rows and
+// smallDirs is how many directories of 1024 small files the small-files
+// upload row moves.
+const smallDirs = 20
+
+// makeInputs writes the 512 MiB file for the upload and download rows, a
+// tree of small files for the second directory upload row, and
 // an archive of about 200 MiB (the base plus incompressible data) for the
 // import row; it returns the archive's size in MiB.
 func (b *bench) makeInputs() float64 {
@@ -228,6 +233,13 @@ func (b *bench) makeInputs() float64 {
 	h.Run("mkdir", "-p", memDir+"/bigdir")
 	h.Run("sh", "-c", "head -c 512M /dev/urandom > "+memDir+"/big")
 	h.Run("ln", memDir+"/big", memDir+"/bigdir/big")
+	// A tree of many small files: smallDirs directories of 1024 files of
+	// 4 KiB.
+	for d := 0; d < smallDirs; d++ {
+		sub := fmt.Sprintf("%s/smalldir/%02d", memDir, d)
+		h.Run("mkdir", "-p", sub)
+		h.Run("sh", "-c", "head -c 4M /dev/urandom | split -b 4K -a 3 - "+sub+"/f")
+	}
 	// The communicator benchmark: the plugin's own test binary.
 	build := exec.Command("go", "test", "-c", "-tags", "bench", "-o", h.Path(b.dir+"/commbench"), "..")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -330,7 +342,7 @@ func (b *bench) addCycle(suffix string, r timedRun) {
 // against a running clone of the base.
 func (b *bench) communicator() {
 	b.h.Run("sh", b.dir+"/raw.sh", "up", "base", "b-comm")
-	out := b.h.Run("env", "NSPAWN_BENCH_MACHINE=b-comm", "NSPAWN_BENCH_FILE="+memDir+"/big", "NSPAWN_BENCH_DIR="+memDir+"/bigdir",
+	out := b.h.Run("env", "NSPAWN_BENCH_MACHINE=b-comm", "NSPAWN_BENCH_FILE="+memDir+"/big", "NSPAWN_BENCH_DIR="+memDir+"/bigdir", "NSPAWN_BENCH_SMALLDIR="+memDir+"/smalldir",
 		"NSPAWN_BENCH_RAW="+b.dir+"/raw.sh", "NSPAWN_BENCH_COUNT="+strconv.Itoa(commandCount),
 		b.dir+"/commbench", "-test.run=^TestCommunicatorBench$")
 	b.h.Run("sh", b.dir+"/raw.sh", "down", "b-comm")
