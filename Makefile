@@ -65,9 +65,10 @@ FUZZ_MINIMIZE_TIME ?= 250ms
 fuzz:
 	for f in $(FUZZ_TARGETS); do $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZ_TIME) -fuzzminimizetime $(FUZZ_MINIMIZE_TIME) . || exit 1; done
 
-# Scenarios at once, each in hosts of its own: much of a scenario waits on
-# the mirror, on boots and on disk flushes, so three keep 2 cores busy.
-E2E_PARALLEL ?= 3
+# Scenarios at once, each in hosts of its own. One until hosts boot
+# reliably side by side: with three, some hosts' boots did not finish
+# within 90 s.
+E2E_PARALLEL ?= 1
 e2e: build
 	$(GO) test -tags e2e -v -count=1 -parallel $(E2E_PARALLEL) -timeout 80m ./test/
 
