@@ -109,7 +109,7 @@ func (r *recordWriter) addEntry(p, name string) error {
 		return fmt.Errorf("%s: %w", p, err)
 	}
 	if info.Mode().IsRegular() {
-		return fmt.Errorf("%s: changed from a file to another kind and back while being read", p)
+		return fmt.Errorf("%s: became a regular file while the directory was being read", p)
 	}
 	hdr.Name = name
 	if info.IsDir() {
