@@ -31,7 +31,7 @@ const (
 // its octal fields; for the rest it writes nothing and returns false, and
 // archive/tar writes them (in PAX or GNU form). On a tree of small files
 // archive/tar's header took as long as the kernel's open, read and close
-// of the file, and left the upload slower than tar -c (BENCHMARKS.md).
+// of the file, and left the upload slower than tar -c.
 // FuzzFormatUSTAR holds the two to the same bytes.
 func formatUSTAR(blk []byte, h *tar.Header) bool {
 	// archive/tar rounds the time to whole seconds when no format is set.
