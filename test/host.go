@@ -87,7 +87,8 @@ type Host struct {
 	release HostRelease
 	dir     string // its root directory, seen from outside
 	nspawn  *exec.Cmd
-	leader  int // its PID 1, seen from outside
+	leader  int    // its PID 1, seen from outside
+	cgroup  string // its own, in the cgroup2 hierarchy
 }
 
 // hostTarball returns the release's cached host tree, building it on first
@@ -290,7 +291,13 @@ func bootHost(t *testing.T, rel HostRelease, retry bool) *Host {
 	// only; this machine's hybrid one, passed on, keeps newer guests'
 	// systemd from booting at all.
 	h.nspawn.Env = append(os.Environ(), "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1")
-	h.nspawn.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cgroup, cgroupFD, err := hostCgroup(name)
+	if err != nil {
+		t.Fatalf("making the host's cgroup: %v", err)
+	}
+	h.cgroup = cgroup
+	defer cgroupFD.Close()
+	h.nspawn.SysProcAttr = &syscall.SysProcAttr{Setsid: true, UseCgroupFD: true, CgroupFD: int(cgroupFD.Fd())}
 	log, err := os.Create(filepath.Join(outDir, t.Name()+"-host.log"))
 	if err == nil {
 		h.nspawn.Stdout, h.nspawn.Stderr = log, log
@@ -386,6 +393,9 @@ func (h *Host) stop() {
 			<-done
 		}
 	}
+	if h.cgroup != "" {
+		h.removeCgroup()
+	}
 	if h.leader != 0 {
 		if err := takeBackPackages(h.dir); err != nil {
 			h.t.Logf("keeping the host's packages in the cache: %v", err)
@@ -398,6 +408,19 @@ func (h *Host) stop() {
 			h.t.Errorf("removing the host tree %s: %v", h.dir, err)
 		}
 	}
+}
+
+// removeCgroup removes the host's cgroup once the processes left in it,
+// killed with nspawn, are gone.
+func (h *Host) removeCgroup() {
+	var err error
+	for try := 0; try < 50; try++ {
+		if err = removeCgroup(h.cgroup); err == nil || os.IsNotExist(err) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	h.t.Errorf("removing the host's cgroup: %v", err)
 }
 
 // stopAllHosts is for an interrupted run.
