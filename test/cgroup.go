@@ -5,8 +5,10 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // On a user's host every systemd-nspawn runs in a cgroup of its own, its
@@ -83,4 +85,21 @@ func removeCgroup(dir string) error {
 		}
 	}
 	return os.Remove(dir)
+}
+
+// combinedOutputInCgroup runs cmd, a systemd-nspawn that exits when its
+// command does, in a cgroup of its own named name, and removes that after:
+// nspawn leaves the cgroups it makes for itself and its payload behind.
+func combinedOutputInCgroup(cmd *exec.Cmd, name string) ([]byte, error) {
+	dir, f, err := hostCgroup(name)
+	if err != nil {
+		return nil, fmt.Errorf("making a cgroup for %s: %v", cmd.Path, err)
+	}
+	defer f.Close()
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(f.Fd())}
+	out, err := cmd.CombinedOutput()
+	if rmErr := removeCgroup(dir); rmErr != nil && err == nil {
+		err = fmt.Errorf("removing the cgroup %s: %v", dir, rmErr)
+	}
+	return out, err
 }

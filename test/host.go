@@ -154,7 +154,8 @@ func buildHostTarball(rel HostRelease, out string) error {
 	}
 	for _, argv := range steps {
 		full := append(append([]string{}, inTree...), argv...)
-		if out, err := exec.Command(full[0], full[1:]...).CombinedOutput(); err != nil {
+		cmd := exec.Command(full[0], full[1:]...)
+		if out, err := combinedOutputInCgroup(cmd, "e2e-build-"+filepath.Base(dir)); err != nil {
 			return fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, lastLines(string(out), 20))
 		}
 	}
