@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // On a user's host every systemd-nspawn runs in a cgroup of its own, its
@@ -48,8 +49,8 @@ func ownCgroup() (string, error) {
 	return "", fmt.Errorf("/proc/self/cgroup has no cgroup2 line")
 }
 
-// hostCgroup makes an empty cgroup named name beside this process's and
-// opens it, for the host's nspawn to start in.
+// hostCgroup makes an empty cgroup named name in this process's and opens
+// it, for the host's nspawn to start in.
 func hostCgroup(name string) (dir string, f *os.File, err error) {
 	mount, err := unifiedMount()
 	if err != nil {
@@ -87,6 +88,19 @@ func removeCgroup(dir string) error {
 	return os.Remove(dir)
 }
 
+// removeCgroupWhenEmpty removes the cgroup at dir once the processes left
+// in it, killed with their nspawn, are gone.
+func removeCgroupWhenEmpty(dir string) error {
+	var err error
+	for try := 0; try < 50; try++ {
+		if err = removeCgroup(dir); err == nil || os.IsNotExist(err) {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}
+
 // combinedOutputInCgroup runs cmd, a systemd-nspawn that exits when its
 // command does, in a cgroup of its own named name, and removes that after:
 // nspawn leaves the cgroups it makes for itself and its payload behind.
@@ -98,7 +112,7 @@ func combinedOutputInCgroup(cmd *exec.Cmd, name string) ([]byte, error) {
 	defer f.Close()
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(f.Fd())}
 	out, err := cmd.CombinedOutput()
-	if rmErr := removeCgroup(dir); rmErr != nil && err == nil {
+	if rmErr := removeCgroupWhenEmpty(dir); rmErr != nil && err == nil {
 		err = fmt.Errorf("removing the cgroup %s: %v", dir, rmErr)
 	}
 	return out, err

@@ -395,7 +395,9 @@ func (h *Host) stop() {
 		}
 	}
 	if h.cgroup != "" {
-		h.removeCgroup()
+		if err := removeCgroupWhenEmpty(h.cgroup); err != nil {
+			h.t.Errorf("removing the host's cgroup: %v", err)
+		}
 	}
 	if h.leader != 0 {
 		if err := takeBackPackages(h.dir); err != nil {
@@ -409,19 +411,6 @@ func (h *Host) stop() {
 			h.t.Errorf("removing the host tree %s: %v", h.dir, err)
 		}
 	}
-}
-
-// removeCgroup removes the host's cgroup once the processes left in it,
-// killed with nspawn, are gone.
-func (h *Host) removeCgroup() {
-	var err error
-	for try := 0; try < 50; try++ {
-		if err = removeCgroup(h.cgroup); err == nil || os.IsNotExist(err) {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	h.t.Errorf("removing the host's cgroup: %v", err)
 }
 
 // stopAllHosts is for an interrupted run.
