@@ -173,7 +173,7 @@ func TestFailedProvisioningStopsAndRemovesContainer(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "status 3") {
 		t.Fatalf("Run error %v; want the provisioner's", err)
 	}
-	assertCalls(t, tb.fake, "start web", "poweroff web", "unlink web", "remove-tree")
+	assertCalls(t, tb.fake, "start web", "terminate web", "unlink web", "remove-tree")
 	if tb.fake.running["web"] {
 		t.Error("container left running")
 	}
@@ -256,7 +256,7 @@ func TestCancelDuringProvisioningStopsAndRemoves(t *testing.T) {
 	if _, err := tb.run(ctx); err == nil {
 		t.Fatal("Run succeeded after cancel")
 	}
-	assertCalls(t, tb.fake, "start web", "poweroff web", "remove-tree")
+	assertCalls(t, tb.fake, "start web", "terminate web", "remove-tree")
 	if tb.fake.running["web"] {
 		t.Error("container left running after cancel")
 	}
@@ -271,7 +271,7 @@ func TestStartTimesOut(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "did not accept commands within timeout 300ms") || !strings.Contains(err.Error(), `raise "timeout"`) {
 		t.Fatalf("Run error %v; want a timeout naming the option", err)
 	}
-	assertCalls(t, tb.fake, "start web", "poweroff web", "remove-tree")
+	assertCalls(t, tb.fake, "start web", "terminate web", "remove-tree")
 }
 
 // Provisioning begins once the container's systemd answers, as a hand-run
@@ -318,7 +318,7 @@ func TestStartFailsAtOnceInEmergencyMode(t *testing.T) {
 	if took := time.Since(t0); took > 5*time.Second {
 		t.Errorf("took %s: it waited for the timeout", took)
 	}
-	assertCalls(t, tb.fake, "start web", "poweroff web", "remove-tree")
+	assertCalls(t, tb.fake, "start web", "terminate web", "remove-tree")
 }
 
 func TestStartNoticesContainerThatDied(t *testing.T) {

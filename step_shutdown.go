@@ -155,6 +155,24 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config,
 	return waitGone(ctx, m, name, terminateGrace)
 }
 
+// discardContainer terminates a container the failed build is about to
+// remove, without a clean shutdown first. machinectl terminate fails on a
+// container that machined does not list yet (a cancelled machinectl start
+// leaves its unit starting): its unit's processes are killed instead.
+func discardContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config, _ initProcess) error {
+	name := cfg.PackerBuildName
+	ui.Say(fmt.Sprintf("Terminating container %s, which the failed build removes...", name))
+	if err := m.Terminate(ctx, name); err != nil {
+		if kerr := m.KillUnit(ctx, name); kerr != nil {
+			if up, qerr := m.Running(ctx, name); qerr == nil && !up {
+				return nil
+			}
+			return fmt.Errorf("terminate %s: %w; stop it with: machinectl terminate %s", name, err, name)
+		}
+	}
+	return waitGone(ctx, m, name, terminateGrace)
+}
+
 // powerOff asks the container to shut down and returns its init, to
 // watch, or nil. A known init is signalled directly: no machinectl run.
 // Otherwise machinectl poweroff goes out while the init is looked up,

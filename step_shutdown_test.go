@@ -141,16 +141,61 @@ func TestStopContainerKillsWhatTheUnitStopLeaves(t *testing.T) {
 	}
 }
 
+// A container the failed build removes is terminated, not asked to power
+// off: a boot that hung would not answer before the timeout.
+func TestDiscardTerminatesAtOnce(t *testing.T) {
+	f := newFakeMachine()
+	f.running["web"] = true
+	f.stubbornPoweroff = true
+	stopWith(t, discardContainer, f)
+	assertCalls(t, f, "terminate web")
+	assertNoCall(t, f, "poweroff")
+	if f.running["web"] {
+		t.Error("container left running")
+	}
+}
+
+// machinectl terminate fails on a container machined does not list yet;
+// its unit's processes are killed instead.
+func TestDiscardKillsTheUnitWhenTerminateFails(t *testing.T) {
+	f := newFakeMachine()
+	f.running["web"] = true
+	f.failOn["terminate"] = errors.New("No machine 'web' known")
+	stopWith(t, discardContainer, f)
+	assertCalls(t, f, "terminate web", "kill-unit web")
+	if f.running["web"] {
+		t.Error("container left running")
+	}
+}
+
+// One that stopped by itself is no error.
+func TestDiscardOfAStoppedContainer(t *testing.T) {
+	f := newFakeMachine()
+	f.failOn["terminate"] = errors.New("No machine 'web' known")
+	f.failOn["kill-unit"] = errors.New("Unit systemd-nspawn@web.service not loaded")
+	stopWith(t, discardContainer, f)
+	assertCalls(t, f, "terminate web", "kill-unit web", "running web")
+}
+
 // stopWeb runs stopContainer on the container "web", whose init is init,
 // with a one-second timeout and returns what it said.
 func stopWeb(t *testing.T, f *fakeMachine, init initProcess) string {
+	t.Helper()
+	return stopWith(t, func(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config, _ initProcess) error {
+		return stopContainer(ctx, m, ui, cfg, init)
+	}, f)
+}
+
+// stopWith stops the container "web" with stop, given a one-second
+// timeout, and returns what it said.
+func stopWith(t *testing.T, stop func(context.Context, Machine, packersdk.Ui, *Config, initProcess) error, f *fakeMachine) string {
 	t.Helper()
 	cfg := &Config{timeout: time.Second}
 	cfg.PackerBuildName = "web"
 	var out strings.Builder
 	ui := &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: &out, ErrorWriter: &out}
-	if err := stopContainer(context.Background(), f, ui, cfg, init); err != nil {
-		t.Fatalf("stopContainer: %v", err)
+	if err := stop(context.Background(), f, ui, cfg, nil); err != nil {
+		t.Fatalf("stopping web: %v", err)
 	}
 	return out.String()
 }

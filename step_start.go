@@ -125,13 +125,22 @@ func withJournal(ctx context.Context, m Machine, name string, since time.Time, e
 }
 
 // Cleanup stops the container if the build failed while it was running;
-// a successful build has stopped it already.
+// a successful build has stopped it already. Cleanup runs only for a
+// failed or cancelled build, and -on-error=abort skips it (Builder.Run then
+// powers the kept container off cleanly).
 func (s *stepStart) Cleanup(state multistep.StateBag) {
 	cfg := state.Get(stateConfig).(*Config)
 	m := state.Get(stateMachine).(Machine)
 	ui := state.Get("ui").(packersdk.Ui)
 	if started, _ := state.Get(stateStarted).(bool); started {
-		if err := stopContainer(context.Background(), m, ui, cfg, initOf(state)); err != nil {
+		stop := stopContainer
+		if created, _ := state.Get(stateCreated).(bool); created {
+			// The create step's Cleanup removes it next: nothing in it is
+			// worth a clean shutdown, and a boot that hung would not
+			// answer one before the timeout anyway.
+			stop = discardContainer
+		}
+		if err := stop(context.Background(), m, ui, cfg, initOf(state)); err != nil {
 			ui.Error(err.Error())
 		} else {
 			state.Put(stateStarted, false)
