@@ -15,7 +15,7 @@ const builderID = "nspawn"
 // files it exported.
 type artifact struct {
 	config  *Config
-	machine Machine
+	machine Host
 	files   []string
 }
 

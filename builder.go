@@ -14,8 +14,8 @@ import (
 // Builder builds a systemd-nspawn container.
 type Builder struct {
 	config *Config
-	// newMachine gives the host operations; tests replace it with a fake.
-	newMachine func(ui packersdk.Ui) Machine
+	// newHost gives the host operations; tests replace it with a fake.
+	newHost func(ui packersdk.Ui) Host
 }
 
 var _ packersdk.Builder = (*Builder)(nil)
@@ -45,7 +45,7 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 
 	state := new(multistep.BasicStateBag)
 	state.Put(stateConfig, cfg)
-	state.Put(stateMachine, m)
+	state.Put(stateHost, m)
 	state.Put("ui", ui)
 	state.Put("hook", hook)
 	state.Put("communicator", &communicator{ctx: ctx, machine: m, name: cfg.PackerBuildName,
@@ -82,7 +82,7 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 // steps is the build: make the container one way, boot it, provision it,
 // shut it down.
 func (b *Builder) steps() []multistep.Step {
-	var create multistep.Step = &stepDebootstrap{}
+	var create multistep.Step = &stepBootstrap{}
 	switch {
 	case b.config.Import != "":
 		create = &stepImport{}
@@ -102,9 +102,9 @@ func (b *Builder) steps() []multistep.Step {
 	}
 }
 
-func (b *Builder) machine(ui packersdk.Ui) Machine {
-	if b.newMachine != nil {
-		return b.newMachine(ui)
+func (b *Builder) machine(ui packersdk.Ui) Host {
+	if b.newHost != nil {
+		return b.newHost(ui)
 	}
-	return newHostMachine(ui.Message)
+	return newHostTools(ui.Message)
 }

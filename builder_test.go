@@ -18,7 +18,7 @@ import (
 type testBuild struct {
 	t       *testing.T
 	builder *Builder
-	fake    *fakeMachine
+	fake    *fakeHost
 	out     *bytes.Buffer
 	hook    *packersdk.MockHook
 	dir     string
@@ -29,9 +29,9 @@ type testBuild struct {
 func newTestBuild(t *testing.T, kv ...interface{}) *testBuild {
 	t.Helper()
 	dir := t.TempDir()
-	fake := newFakeMachine()
+	fake := newFakeHost()
 	tb := &testBuild{t: t, fake: fake, out: new(bytes.Buffer), hook: new(packersdk.MockHook), dir: dir}
-	tb.builder = &Builder{newMachine: func(packersdk.Ui) Machine { return fake }}
+	tb.builder = &Builder{newHost: func(packersdk.Ui) Host { return fake }}
 	args := append([]interface{}{"cache_dir", dir, "machines_dir", dir, "timeout", "2s"}, kv...)
 	if _, _, err := tb.builder.Prepare(rawConfig("web", args...)); err != nil {
 		t.Fatalf("Prepare: %v", err)
@@ -71,7 +71,7 @@ func makeTree(t *testing.T, dir string) {
 
 // assertCalls checks that the calls starting with each prefix happened in
 // this order (other calls may come between).
-func assertCalls(t *testing.T, f *fakeMachine, want ...string) {
+func assertCalls(t *testing.T, f *fakeHost, want ...string) {
 	t.Helper()
 	calls := f.callLog()
 	i := 0
@@ -85,7 +85,7 @@ func assertCalls(t *testing.T, f *fakeMachine, want ...string) {
 	}
 }
 
-func assertNoCall(t *testing.T, f *fakeMachine, prefix string) {
+func assertNoCall(t *testing.T, f *fakeHost, prefix string) {
 	t.Helper()
 	if f.called(prefix) {
 		t.Errorf("calls: %q must not happen; got:\n  %s", prefix, strings.Join(f.callLog(), "\n  "))
@@ -184,15 +184,15 @@ func TestFailedProvisioningStopsAndRemovesContainer(t *testing.T) {
 func makeTreeOnDebootstrap(tb *testBuild) *treeMaker {
 	tmp := filepath.Join(tb.t.TempDir(), "web")
 	makeTree(tb.t, tmp)
-	maker := &treeMaker{fakeMachine: tb.fake, from: tmp}
-	tb.builder.newMachine = func(packersdk.Ui) Machine { return maker }
+	maker := &treeMaker{fakeHost: tb.fake, from: tmp}
+	tb.builder.newHost = func(packersdk.Ui) Host { return maker }
 	return maker
 }
 
 // treeMaker is the fake whose debootstrap moves a prepared tree in place;
 // like debootstrap, it keeps what the target already held.
 type treeMaker struct {
-	*fakeMachine
+	*fakeHost
 	from string
 	// What the bootstrapper found: a target, and the dpkg drop-in in it.
 	targetExisted bool
@@ -200,7 +200,7 @@ type treeMaker struct {
 }
 
 func (m *treeMaker) Bootstrap(ctx context.Context, opts bootstrapOptions) error {
-	if err := m.fakeMachine.Bootstrap(ctx, opts); err != nil {
+	if err := m.fakeHost.Bootstrap(ctx, opts); err != nil {
 		return err
 	}
 	if _, err := os.Stat(opts.Target); err == nil {
@@ -327,8 +327,8 @@ func TestStartNoticesContainerThatDied(t *testing.T) {
 	tb.fake.failOn["system-state"] = errors.New("Failed to connect to bus")
 	tb.fake.failOn["start"] = nil
 	// The machine goes away right after start, as one without systemd does.
-	maker := tb.builder.newMachine(nil).(*treeMaker)
-	tb.builder.newMachine = func(packersdk.Ui) Machine { return &diesAtStart{treeMaker: maker} }
+	maker := tb.builder.newHost(nil).(*treeMaker)
+	tb.builder.newHost = func(packersdk.Ui) Host { return &diesAtStart{treeMaker: maker} }
 	_, err := tb.run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "stopped while booting") {
 		t.Fatalf("Run error %v; want one saying the container stopped", err)
@@ -338,7 +338,7 @@ func TestStartNoticesContainerThatDied(t *testing.T) {
 type diesAtStart struct{ *treeMaker }
 
 func (d *diesAtStart) Start(ctx context.Context, name string) error {
-	return d.fakeMachine.record("start %s", name)
+	return d.fakeHost.record("start %s", name)
 }
 
 func TestStubbornContainerIsTerminated(t *testing.T) {
@@ -392,7 +392,7 @@ func TestFailedImportRemovesPartialImage(t *testing.T) {
 }
 
 func TestArtifactDestroyRemovesContainer(t *testing.T) {
-	fake := newFakeMachine()
+	fake := newFakeHost()
 	fake.images["web"] = true
 	a := &artifact{config: &Config{MachinesDir: defaultMachinesDir}, machine: fake}
 	a.config.PackerBuildName = "web"
@@ -429,7 +429,7 @@ func TestCancelledCloneFinishesThenIsRemoved(t *testing.T) {
 	tb.fake.images["base"] = true
 	ctx, cancel := context.WithCancel(context.Background())
 	// The build is cancelled while machinectl clone runs.
-	tb.builder.newMachine = func(packersdk.Ui) Machine { return &cancelsDuringClone{fakeMachine: tb.fake, cancel: cancel} }
+	tb.builder.newHost = func(packersdk.Ui) Host { return &cancelsDuringClone{fakeHost: tb.fake, cancel: cancel} }
 	if _, err := tb.run(ctx); err == nil {
 		t.Fatal("Run succeeded after cancel")
 	}
@@ -438,7 +438,7 @@ func TestCancelledCloneFinishesThenIsRemoved(t *testing.T) {
 }
 
 type cancelsDuringClone struct {
-	*fakeMachine
+	*fakeHost
 	cancel func()
 }
 
@@ -448,7 +448,7 @@ func (c *cancelsDuringClone) Clone(ctx context.Context, src, name string) error 
 	if ctx.Err() != nil {
 		return errors.New("clone was cut short; machined would still finish it")
 	}
-	return c.fakeMachine.Clone(ctx, src, name)
+	return c.fakeHost.Clone(ctx, src, name)
 }
 
 func TestShutdownEmptiesTheIdentityBootWrote(t *testing.T) {
@@ -478,14 +478,14 @@ func TestShutdownEmptiesTheIdentityBootWrote(t *testing.T) {
 // A raw image's tree is out of reach, so its identity is reset inside,
 // before poweroff.
 func TestShutdownResetsARawImageInside(t *testing.T) {
-	f := newFakeMachine()
+	f := newFakeHost()
 	f.running["web"] = true
 	cfg := &Config{MachinesDir: t.TempDir(), timeout: time.Second}
 	cfg.PackerBuildName = "web"
 	out := new(bytes.Buffer)
 	state := new(multistep.BasicStateBag)
 	state.Put(stateConfig, cfg)
-	state.Put(stateMachine, f)
+	state.Put(stateHost, f)
 	state.Put("ui", &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: out, ErrorWriter: out})
 	if action := (&stepShutdown{}).Run(context.Background(), state); action != multistep.ActionContinue {
 		t.Fatalf("Run: %v\n%s", state.Get("error"), out)

@@ -19,7 +19,7 @@ type communicator struct {
 	// ctx is the build's context: Packer's RPC server hands Start a
 	// context.TODO(), so cancelling a build would not reach the command.
 	ctx     context.Context
-	machine Machine
+	machine Host
 	name    string
 	// user and group run every command (exec_user, exec_group); empty
 	// means root.

@@ -37,7 +37,7 @@ func TestCommunicatorBench(t *testing.T) {
 	if name == "" || file == "" || dir == "" || smallDir == "" || raw == "" || count < turns {
 		t.Fatalf("set NSPAWN_BENCH_MACHINE, NSPAWN_BENCH_FILE, NSPAWN_BENCH_DIR, NSPAWN_BENCH_SMALLDIR, NSPAWN_BENCH_RAW and NSPAWN_BENCH_COUNT (at least %d); bench/ does", turns)
 	}
-	c := &communicator{ctx: context.Background(), machine: quietMachine(), name: name}
+	c := &communicator{ctx: context.Background(), machine: quietHost(), name: name}
 	start := func(command string) {
 		cmd := &packersdk.RemoteCmd{Command: command}
 		if err := c.Start(context.Background(), cmd); err != nil {

@@ -40,7 +40,7 @@ func (l *execLog) add(req execRequest) {
 
 func newTestCommunicator(answer func(req execRequest) (int, error)) (*communicator, *execLog) {
 	log := new(execLog)
-	fake := newFakeMachine()
+	fake := newFakeHost()
 	fake.exec = func(req execRequest) (int, error) {
 		log.add(req)
 		if answer != nil {
@@ -78,7 +78,7 @@ func TestStartReportsExitStatusAndStreams(t *testing.T) {
 
 func TestStartFollowsBuildContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	fake := newFakeMachine()
+	fake := newFakeHost()
 	fake.blockOn = "exec"
 	comm := &communicator{ctx: ctx, machine: fake, name: "web"}
 	cmd := &packersdk.RemoteCmd{Command: "sleep 600"}

@@ -40,7 +40,7 @@ type initLookup struct {
 }
 
 // lookUpInit starts looking up the init of the container name.
-func lookUpInit(ctx context.Context, m Machine, name string) *initLookup {
+func lookUpInit(ctx context.Context, m Host, name string) *initLookup {
 	l := &initLookup{done: make(chan struct{})}
 	go func() {
 		defer close(l.done)

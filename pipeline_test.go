@@ -13,11 +13,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func quietMachine() *hostMachine { return &hostMachine{say: func(string) {}} }
+func quietHost() *hostTools { return &hostTools{say: func(string) {}} }
 
 func TestPipelinePassesData(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
-	err := quietMachine().pipeline(context.Background(),
+	err := quietHost().pipeline(context.Background(),
 		[]string{"sh", "-c", "printf payload"},
 		[]string{"sh", "-c", `cat > "$1"`, "sh", out})
 	if err != nil {
@@ -36,7 +36,7 @@ func TestPipelineReportsEitherFailure(t *testing.T) {
 		"producer": {[]string{"sh", "-c", "echo no archive >&2; exit 3"}, []string{"cat"}, "no archive"},
 		"consumer": {[]string{"sh", "-c", "printf x"}, []string{"sh", "-c", "cat >/dev/null; echo no room >&2; exit 4"}, "no room"},
 	} {
-		err := quietMachine().pipeline(context.Background(), c.from, c.to)
+		err := quietHost().pipeline(context.Background(), c.from, c.to)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s fails: got %v, want an error saying %q", name, err, c.want)
 		}
@@ -56,7 +56,7 @@ func TestPipelinePipeIsLikeAShells(t *testing.T) {
 		"sh", named}
 	t.Cleanup(func() { _ = os.WriteFile(named+".seen", nil, 0o644) })
 	done := make(chan error, 1)
-	go func() { done <- quietMachine().pipeline(context.Background(), []string{"echo", "data"}, consumer) }()
+	go func() { done <- quietHost().pipeline(context.Background(), []string{"echo", "data"}, consumer) }()
 	var pipe []byte
 	for deadline := time.Now().Add(10 * time.Second); len(pipe) == 0; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {

@@ -141,7 +141,7 @@ func TestHostNetworkBuildUsesHostsResolvConf(t *testing.T) {
 		return nil
 	}
 	// The tree appears at debootstrap; its link is made before the start.
-	maker := tb.builder.newMachine(nil).(*treeMaker)
+	maker := tb.builder.newHost(nil).(*treeMaker)
 	if err := os.MkdirAll(filepath.Join(maker.from, "etc"), 0o755); err != nil {
 		t.Fatal(err)
 	}

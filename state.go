@@ -3,8 +3,8 @@ package main
 // State bag keys shared between steps. Packer's own ("ui", "hook",
 // "communicator", "error") are used as Packer names them.
 const (
-	stateConfig  = "config"
-	stateMachine = "machine"
+	stateConfig = "config"
+	stateHost   = "host"
 	// stateCreated is true once this build has made the container, so
 	// cleanup may remove it; a container found before the build never is.
 	stateCreated = "container_created"

@@ -45,7 +45,7 @@ type stepCachedBase struct {
 
 func (s *stepCachedBase) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	cfg := state.Get(stateConfig).(*Config)
-	m := state.Get(stateMachine).(Machine)
+	m := state.Get(stateHost).(Host)
 	ui := state.Get("ui").(packersdk.Ui)
 	base, name := cfg.baseImageName(), cfg.PackerBuildName
 
@@ -85,7 +85,7 @@ func (s *stepCachedBase) Run(ctx context.Context, state multistep.StateBag) mult
 // keepBase copies the fresh container name to the read-only image base.
 // The copy is made under a temporary name and renamed, so a base is never
 // half there. It only warns on failure: the build itself is fine.
-func keepBase(ctx context.Context, m Machine, ui packersdk.Ui, name, base string) {
+func keepBase(ctx context.Context, m Host, ui packersdk.Ui, name, base string) {
 	ui.Say(fmt.Sprintf("Keeping the fresh tree as base image %s for later builds (cache_base)...", base))
 	partial := base + "-partial"
 	warn := func(err error) {

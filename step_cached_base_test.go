@@ -22,7 +22,7 @@ func (s *stubInstall) Run(_ context.Context, state multistep.StateBag) multistep
 
 func (s *stubInstall) Cleanup(multistep.StateBag) {}
 
-func cachedBaseState(t *testing.T, f *fakeMachine) (multistep.StateBag, *Config, *bytes.Buffer) {
+func cachedBaseState(t *testing.T, f *fakeHost) (multistep.StateBag, *Config, *bytes.Buffer) {
 	t.Helper()
 	// Not Prepare: the default machines_dir need not exist here.
 	cfg, err := decodeConfig(rawConfig("web", "suite", "bookworm", "cache_base", true))
@@ -33,13 +33,13 @@ func cachedBaseState(t *testing.T, f *fakeMachine) (multistep.StateBag, *Config,
 	out := new(bytes.Buffer)
 	state := new(multistep.BasicStateBag)
 	state.Put(stateConfig, cfg)
-	state.Put(stateMachine, f)
+	state.Put(stateHost, f)
 	state.Put("ui", &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: out, ErrorWriter: out})
 	return state, cfg, out
 }
 
 func TestCachedBaseMissInstallsAndKeepsABase(t *testing.T) {
-	f := newFakeMachine()
+	f := newFakeHost()
 	state, cfg, out := cachedBaseState(t, f)
 	install := new(stubInstall)
 	step := &stepCachedBase{install: install}
@@ -58,7 +58,7 @@ func TestCachedBaseMissInstallsAndKeepsABase(t *testing.T) {
 }
 
 func TestCachedBaseHitClonesWithoutInstalling(t *testing.T) {
-	f := newFakeMachine()
+	f := newFakeHost()
 	state, cfg, out := cachedBaseState(t, f)
 	base := cfg.baseImageName()
 	f.images[base] = true
@@ -82,7 +82,7 @@ func TestCachedBaseHitClonesWithoutInstalling(t *testing.T) {
 // The cache only saves time: failing to keep the base warns, removes the
 // half-made copy, and lets the build go on.
 func TestCachedBaseKeepFailureOnlyWarns(t *testing.T) {
-	f := newFakeMachine()
+	f := newFakeHost()
 	state, cfg, out := cachedBaseState(t, f)
 	base := cfg.baseImageName()
 	f.failOn["rename"] = errors.New("disk full")

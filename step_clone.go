@@ -14,7 +14,7 @@ type stepClone struct{}
 
 func (s *stepClone) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	cfg := state.Get(stateConfig).(*Config)
-	m := state.Get(stateMachine).(Machine)
+	m := state.Get(stateHost).(Host)
 	ui := state.Get("ui").(packersdk.Ui)
 
 	ui.Say(fmt.Sprintf("Cloning %s as %s...", cfg.Clone, cfg.PackerBuildName))

@@ -30,13 +30,13 @@ func includePackages(suite string) []string {
 	return pkgs
 }
 
-// stepDebootstrap installs a fresh tree with debootstrap (or mmdebstrap)
+// stepBootstrap installs a fresh tree with debootstrap (or mmdebstrap)
 // and readies it for booting with nspawn.
-type stepDebootstrap struct{}
+type stepBootstrap struct{}
 
-func (s *stepDebootstrap) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
+func (s *stepBootstrap) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	cfg := state.Get(stateConfig).(*Config)
-	m := state.Get(stateMachine).(Machine)
+	m := state.Get(stateHost).(Host)
 	ui := state.Get("ui").(packersdk.Ui)
 
 	target := cfg.containerPath()
@@ -94,4 +94,4 @@ func (c *Config) bootstrapOptions() bootstrapOptions {
 	}
 }
 
-func (s *stepDebootstrap) Cleanup(state multistep.StateBag) { undoCreate(state) }
+func (s *stepBootstrap) Cleanup(state multistep.StateBag) { undoCreate(state) }

@@ -19,7 +19,7 @@ type stepExport struct {
 
 func (s *stepExport) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	cfg := state.Get(stateConfig).(*Config)
-	m := state.Get(stateMachine).(Machine)
+	m := state.Get(stateHost).(Host)
 	ui := state.Get("ui").(packersdk.Ui)
 	if len(cfg.Export) == 0 {
 		return multistep.ActionContinue

@@ -89,7 +89,7 @@ type stepImport struct{}
 
 func (s *stepImport) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	cfg := state.Get(stateConfig).(*Config)
-	m := state.Get(stateMachine).(Machine)
+	m := state.Get(stateHost).(Host)
 	ui := state.Get("ui").(packersdk.Ui)
 
 	isDir := false
@@ -111,7 +111,7 @@ func (s *stepImport) Run(ctx context.Context, state multistep.StateBag) multiste
 func (s *stepImport) Cleanup(state multistep.StateBag) {
 	if created, _ := state.Get(stateCreated).(bool); created && buildFailed(state) {
 		cfg := state.Get(stateConfig).(*Config)
-		m := state.Get(stateMachine).(Machine)
+		m := state.Get(stateHost).(Host)
 		ui := state.Get("ui").(packersdk.Ui)
 		if err := waitTransferGone(m, cfg.PackerBuildName, cfg.timeout); err != nil {
 			ui.Error(err.Error())
@@ -141,7 +141,7 @@ func partialImports(dir, name string) []string {
 }
 
 // waitTransferGone waits until machined lists no transfer into name.
-func waitTransferGone(m Machine, name string, timeout time.Duration) error {
+func waitTransferGone(m Host, name string, timeout time.Duration) error {
 	err := pollUntil(context.Background(), timeout, func(ctx context.Context) bool {
 		busy, err := m.Importing(ctx, name)
 		return err == nil && !busy

@@ -16,7 +16,7 @@ type stepPrepare struct{}
 
 func (s *stepPrepare) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	cfg := state.Get(stateConfig).(*Config)
-	m := state.Get(stateMachine).(Machine)
+	m := state.Get(stateHost).(Host)
 	ui := state.Get("ui").(packersdk.Ui)
 	name := cfg.PackerBuildName
 

@@ -29,7 +29,7 @@ type stepShutdown struct{}
 
 func (s *stepShutdown) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	cfg := state.Get(stateConfig).(*Config)
-	m := state.Get(stateMachine).(Machine)
+	m := state.Get(stateHost).(Host)
 	ui := state.Get("ui").(packersdk.Ui)
 
 	tree := cfg.treePath()
@@ -81,7 +81,7 @@ func resetIdentityInTree(tree string) error {
 	return emptyMachineID(root)
 }
 
-func resetIdentityInside(ctx context.Context, m Machine, name string) error {
+func resetIdentityInside(ctx context.Context, m Host, name string) error {
 	for _, argv := range resetIdentityCommands {
 		var out tailBuffer
 		out.max = 1024
@@ -106,7 +106,7 @@ func initOf(state multistep.StateBag) initProcess {
 
 // stopContainer powers the container off cleanly, waiting at most timeout,
 // and terminates it if it does not go. init, if known, is its init.
-func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config, init initProcess) error {
+func stopContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, init initProcess) error {
 	name := cfg.PackerBuildName
 	ui.Say(fmt.Sprintf("Powering off container %s...", name))
 	init, err := powerOff(ctx, m, name, init)
@@ -159,7 +159,7 @@ func stopContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config,
 // remove, without a clean shutdown first. machinectl terminate fails on a
 // container that machined does not list yet (a cancelled machinectl start
 // leaves its unit starting): its unit's processes are killed instead.
-func discardContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config, _ initProcess) error {
+func discardContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, _ initProcess) error {
 	name := cfg.PackerBuildName
 	ui.Say(fmt.Sprintf("Terminating container %s, which the failed build removes...", name))
 	if err := m.Terminate(ctx, name); err != nil {
@@ -177,7 +177,7 @@ func discardContainer(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Conf
 // watch, or nil. A known init is signalled directly: no machinectl run.
 // Otherwise machinectl poweroff goes out while the init is looked up,
 // each a machinectl run that does not need the other.
-func powerOff(ctx context.Context, m Machine, name string, known initProcess) (initProcess, error) {
+func powerOff(ctx context.Context, m Host, name string, known initProcess) (initProcess, error) {
 	if known != nil && known.PowerOff() == nil {
 		return known, nil
 	}
@@ -198,7 +198,7 @@ const exitPollInterval = time.Millisecond
 // init (if known) has exited and machined no longer lists it. Watching
 // the init takes no commands, so the build follows it at once; machined
 // has the last word.
-func waitStopped(ctx context.Context, m Machine, name string, init initProcess, timeout time.Duration) error {
+func waitStopped(ctx context.Context, m Host, name string, init initProcess, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	if init != nil {
 		err := pollEvery(ctx, exitPollInterval, timeout, func(context.Context) bool { return init.Exited() })
@@ -214,7 +214,7 @@ func waitStopped(ctx context.Context, m Machine, name string, init initProcess, 
 
 // waitGone waits until machined no longer lists the machine, for at most
 // timeout.
-func waitGone(ctx context.Context, m Machine, name string, timeout time.Duration) error {
+func waitGone(ctx context.Context, m Host, name string, timeout time.Duration) error {
 	err := pollUntil(ctx, timeout, func(ctx context.Context) bool {
 		up, err := m.Running(ctx, name)
 		return err == nil && !up

@@ -18,7 +18,7 @@ func TestHostInitFollowsTheExit(t *testing.T) {
 		t.Skip("no sleep:", err)
 	}
 	go func() { _ = cmd.Wait() }()
-	f := newFakeMachine()
+	f := newFakeHost()
 	start := time.Now()
 	if err := waitStopped(context.Background(), f, "web", hostInit{cmd.Process}, 5*time.Second); err != nil {
 		t.Fatalf("waitStopped: %v", err)
@@ -34,7 +34,7 @@ func TestWaitStoppedGivesUpAtTimeout(t *testing.T) {
 		t.Skip("no sleep:", err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	f := newFakeMachine()
+	f := newFakeHost()
 	f.running["web"] = true
 	err := waitStopped(context.Background(), f, "web", hostInit{cmd.Process}, 100*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), `container web did not stop within timeout 100ms; raise "timeout"`) {
@@ -75,7 +75,7 @@ func TestHostInitPowerOffSendsRTMINPlus4(t *testing.T) {
 
 // A known init is signalled: machinectl runs only to see the machine go.
 func TestStopContainerSignalsAKnownInit(t *testing.T) {
-	f := newFakeMachine()
+	f := newFakeHost()
 	f.running["web"] = true
 	out := stopWeb(t, f, fakeInit{f, "web"})
 	assertCalls(t, f, "poweroff web by signal", "running web")
@@ -92,12 +92,12 @@ func TestStopContainerSignalsAKnownInit(t *testing.T) {
 // Without it, or once it has gone (a reboot starts a new one), machinectl
 // powers the container off while the init is looked up.
 func TestStopContainerFallsBackToMachinectl(t *testing.T) {
-	for name, known := range map[string]func(*fakeMachine) initProcess{
-		"unknown": func(*fakeMachine) initProcess { return nil },
-		"gone":    func(f *fakeMachine) initProcess { return fakeInit{f, "old"} },
+	for name, known := range map[string]func(*fakeHost) initProcess{
+		"unknown": func(*fakeHost) initProcess { return nil },
+		"gone":    func(f *fakeHost) initProcess { return fakeInit{f, "old"} },
 	} {
 		t.Run(name, func(t *testing.T) {
-			f := newFakeMachine()
+			f := newFakeHost()
 			f.running["web"] = true
 			stopWeb(t, f, known(f))
 			assertCalls(t, f, "poweroff web", "running web")
@@ -116,7 +116,7 @@ func TestStopContainerFallsBackToMachinectl(t *testing.T) {
 func TestStopContainerStopsTheUnitWhenPoweroffFails(t *testing.T) {
 	for _, listed := range []bool{false, true} {
 		t.Run(fmt.Sprintf("listed=%v", listed), func(t *testing.T) {
-			f := newFakeMachine()
+			f := newFakeHost()
 			f.running["web"] = listed
 			f.failOn["poweroff"] = errors.New("No machine 'web' known")
 			stopWeb(t, f, nil)
@@ -129,7 +129,7 @@ func TestStopContainerStopsTheUnitWhenPoweroffFails(t *testing.T) {
 // A unit that will not stop in time has its processes killed: its stop
 // job still pends, and machinectl terminate would only join it.
 func TestStopContainerKillsWhatTheUnitStopLeaves(t *testing.T) {
-	f := newFakeMachine()
+	f := newFakeHost()
 	f.running["web"] = true
 	f.failOn["poweroff"] = errors.New("No machine 'web' known")
 	f.failOn["stop-unit"] = errors.New("timed out")
@@ -144,7 +144,7 @@ func TestStopContainerKillsWhatTheUnitStopLeaves(t *testing.T) {
 // A container the failed build removes is terminated, not asked to power
 // off: a boot that hung would not answer before the timeout.
 func TestDiscardTerminatesAtOnce(t *testing.T) {
-	f := newFakeMachine()
+	f := newFakeHost()
 	f.running["web"] = true
 	f.stubbornPoweroff = true
 	stopWith(t, discardContainer, f)
@@ -158,7 +158,7 @@ func TestDiscardTerminatesAtOnce(t *testing.T) {
 // machinectl terminate fails on a container machined does not list yet;
 // its unit's processes are killed instead.
 func TestDiscardKillsTheUnitWhenTerminateFails(t *testing.T) {
-	f := newFakeMachine()
+	f := newFakeHost()
 	f.running["web"] = true
 	f.failOn["terminate"] = errors.New("No machine 'web' known")
 	stopWith(t, discardContainer, f)
@@ -170,7 +170,7 @@ func TestDiscardKillsTheUnitWhenTerminateFails(t *testing.T) {
 
 // One that stopped by itself is no error.
 func TestDiscardOfAStoppedContainer(t *testing.T) {
-	f := newFakeMachine()
+	f := newFakeHost()
 	f.failOn["terminate"] = errors.New("No machine 'web' known")
 	f.failOn["kill-unit"] = errors.New("Unit systemd-nspawn@web.service not loaded")
 	stopWith(t, discardContainer, f)
@@ -179,16 +179,16 @@ func TestDiscardOfAStoppedContainer(t *testing.T) {
 
 // stopWeb runs stopContainer on the container "web", whose init is init,
 // with a one-second timeout and returns what it said.
-func stopWeb(t *testing.T, f *fakeMachine, init initProcess) string {
+func stopWeb(t *testing.T, f *fakeHost, init initProcess) string {
 	t.Helper()
-	return stopWith(t, func(ctx context.Context, m Machine, ui packersdk.Ui, cfg *Config, _ initProcess) error {
+	return stopWith(t, func(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, _ initProcess) error {
 		return stopContainer(ctx, m, ui, cfg, init)
 	}, f)
 }
 
 // stopWith stops the container "web" with stop, given a one-second
 // timeout, and returns what it said.
-func stopWith(t *testing.T, stop func(context.Context, Machine, packersdk.Ui, *Config, initProcess) error, f *fakeMachine) string {
+func stopWith(t *testing.T, stop func(context.Context, Host, packersdk.Ui, *Config, initProcess) error, f *fakeHost) string {
 	t.Helper()
 	cfg := &Config{timeout: time.Second}
 	cfg.PackerBuildName = "web"

@@ -17,7 +17,7 @@ type stepStart struct{}
 
 func (s *stepStart) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	cfg := state.Get(stateConfig).(*Config)
-	m := state.Get(stateMachine).(Machine)
+	m := state.Get(stateHost).(Host)
 	ui := state.Get("ui").(packersdk.Ui)
 	name := cfg.PackerBuildName
 
@@ -51,7 +51,7 @@ const aliveInterval = 100 * time.Millisecond
 // a unit ordered after basic.target too: so provisioning starts exactly
 // when a hand-run systemd-run would first work, while the services of
 // multi-user.target may still be starting.
-func waitReady(ctx context.Context, m Machine, name string, timeout time.Duration) error {
+func waitReady(ctx context.Context, m Host, name string, timeout time.Duration) error {
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	last := "not answering yet"
@@ -101,7 +101,7 @@ const journalReadTimeout = 10 * time.Second
 // withJournal adds to a boot failure the last lines the container's unit
 // logged since it was started, which say why: a failed unit, a missing
 // init, nspawn refusing to run. A cancelled build ends at once instead.
-func withJournal(ctx context.Context, m Machine, name string, since time.Time, err error) error {
+func withJournal(ctx context.Context, m Host, name string, since time.Time, err error) error {
 	if ctx.Err() != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func withJournal(ctx context.Context, m Machine, name string, since time.Time, e
 // powers the kept container off cleanly).
 func (s *stepStart) Cleanup(state multistep.StateBag) {
 	cfg := state.Get(stateConfig).(*Config)
-	m := state.Get(stateMachine).(Machine)
+	m := state.Get(stateHost).(Host)
 	ui := state.Get("ui").(packersdk.Ui)
 	if started, _ := state.Get(stateStarted).(bool); started {
 		stop := stopContainer

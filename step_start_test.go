@@ -26,12 +26,12 @@ const bootJournalShown = "; its journal (journalctl -u systemd-nspawn@web) ends:
 
 // runStart runs stepStart for the container web against m and returns
 // the error it put in the state bag.
-func runStart(ctx context.Context, m Machine, timeout time.Duration) error {
+func runStart(ctx context.Context, m Host, timeout time.Duration) error {
 	cfg := &Config{MachinesDir: defaultMachinesDir, timeout: timeout}
 	cfg.PackerBuildName = "web"
 	state := new(multistep.BasicStateBag)
 	state.Put(stateConfig, cfg)
-	state.Put(stateMachine, m)
+	state.Put(stateHost, m)
 	var out bytes.Buffer
 	state.Put("ui", &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: &out, ErrorWriter: &out})
 	if (&stepStart{}).Run(ctx, state) == multistep.ActionContinue {
@@ -47,37 +47,37 @@ func TestBootFailureShowsJournal(t *testing.T) {
 	busDown := errors.New("Failed to connect to bus: No such file or directory")
 	cases := []struct {
 		name    string
-		setup   func(f *fakeMachine) Machine
+		setup   func(f *fakeHost) Host
 		timeout time.Duration
 		want    string
 	}{
-		{"machinectl start fails", func(f *fakeMachine) Machine {
+		{"machinectl start fails", func(f *fakeHost) Host {
 			f.failOn["start web"] = errors.New("machinectl start failed (exit status 1): Job for systemd-nspawn@web.service failed")
 			return f
 		}, 5 * time.Second, "start web: machinectl start failed (exit status 1): Job for systemd-nspawn@web.service failed"},
-		{"stopped while booting", func(f *fakeMachine) Machine {
+		{"stopped while booting", func(f *fakeHost) Host {
 			f.failOn["system-state"] = busDown
-			return &diesAtStart{&treeMaker{fakeMachine: f}}
+			return &diesAtStart{&treeMaker{fakeHost: f}}
 		}, 5 * time.Second, "start web: the container stopped while booting"},
-		{"stopping", func(f *fakeMachine) Machine {
+		{"stopping", func(f *fakeHost) Host {
 			f.states = []string{"stopping"}
 			return f
 		}, 5 * time.Second, "start web: the container's systemd is stopping while booting"},
-		{"offline", func(f *fakeMachine) Machine {
+		{"offline", func(f *fakeHost) Host {
 			f.states = []string{"offline"}
 			return f
 		}, 5 * time.Second, "start web: the container's systemd is offline while booting"},
-		{"emergency mode", func(f *fakeMachine) Machine {
+		{"emergency mode", func(f *fakeHost) Host {
 			f.states = []string{"maintenance"}
 			return f
 		}, 5 * time.Second, "start web: the container booted into emergency or rescue mode"},
-		{"timeout", func(f *fakeMachine) Machine {
+		{"timeout", func(f *fakeHost) Host {
 			f.failOn["system-state"] = busDown
 			return f
 		}, 200 * time.Millisecond, `start web: the container's systemd did not accept commands within timeout 200ms (its state: not answering yet); raise "timeout"`},
 	}
 	for _, tc := range cases {
-		f := newFakeMachine()
+		f := newFakeHost()
 		f.journal = bootJournal
 		err := runStart(context.Background(), tc.setup(f), tc.timeout)
 		if err == nil {
@@ -108,7 +108,7 @@ func TestBootFailureWithoutJournalGivesHint(t *testing.T) {
 			"start web: the container booted into emergency or rescue mode; its journal has nothing since the start; see journalctl -u systemd-nspawn@web"},
 	}
 	for _, tc := range cases {
-		f := newFakeMachine()
+		f := newFakeHost()
 		f.journal = tc.journal
 		f.states = []string{"maintenance"}
 		if tc.failure != nil {
@@ -126,19 +126,19 @@ func TestBootFailureWithoutJournalGivesHint(t *testing.T) {
 func TestCancelledBootDoesNotReadJournal(t *testing.T) {
 	cases := []struct {
 		name  string
-		setup func(f *fakeMachine, cancel context.CancelFunc)
+		setup func(f *fakeHost, cancel context.CancelFunc)
 	}{
-		{"while waiting for the boot", func(f *fakeMachine, cancel context.CancelFunc) {
+		{"while waiting for the boot", func(f *fakeHost, cancel context.CancelFunc) {
 			f.blockOn = "system-state"
 			time.AfterFunc(50*time.Millisecond, cancel)
 		}},
-		{"while machinectl start runs", func(f *fakeMachine, cancel context.CancelFunc) {
+		{"while machinectl start runs", func(f *fakeHost, cancel context.CancelFunc) {
 			f.failOn["start"] = context.Canceled
 			cancel()
 		}},
 	}
 	for _, tc := range cases {
-		f := newFakeMachine()
+		f := newFakeHost()
 		f.journal = bootJournal
 		ctx, cancel := context.WithCancel(context.Background())
 		tc.setup(f, cancel)

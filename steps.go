@@ -36,7 +36,7 @@ func (c *Config) ownsTree() bool {
 }
 
 // removeContainer deletes the build's container, whatever made it.
-func removeContainer(ctx context.Context, m Machine, cfg *Config) error {
+func removeContainer(ctx context.Context, m Host, cfg *Config) error {
 	name := cfg.PackerBuildName
 	if cfg.ownsTree() {
 		if err := m.UnlinkImage(name); err != nil {
@@ -60,7 +60,7 @@ func undoCreate(state multistep.StateBag) {
 	cfg := state.Get(stateConfig).(*Config)
 	ui := state.Get("ui").(packersdk.Ui)
 	ui.Say("Removing container " + cfg.PackerBuildName + "...")
-	if err := removeContainer(context.Background(), state.Get(stateMachine).(Machine), cfg); err != nil {
+	if err := removeContainer(context.Background(), state.Get(stateHost).(Host), cfg); err != nil {
 		ui.Error("could not remove container " + cfg.PackerBuildName + ": " + err.Error() +
 			"; remove it with: machinectl remove " + cfg.PackerBuildName)
 		return

@@ -10,10 +10,10 @@ import (
 	"time"
 )
 
-// fakeMachine stands in for the host tools: it records every call as a
+// fakeHost stands in for the host tools: it records every call as a
 // line ("start base"), keeps a small model of images and running machines,
 // and fails any call whose line starts with a key of failOn.
-type fakeMachine struct {
+type fakeHost struct {
 	mu      sync.Mutex
 	calls   []string
 	images  map[string]bool
@@ -33,12 +33,12 @@ type fakeMachine struct {
 	journal string
 }
 
-func newFakeMachine() *fakeMachine {
-	return &fakeMachine{images: map[string]bool{}, running: map[string]bool{}, failOn: map[string]error{}}
+func newFakeHost() *fakeHost {
+	return &fakeHost{images: map[string]bool{}, running: map[string]bool{}, failOn: map[string]error{}}
 }
 
 // record logs a call and returns the failure configured for it.
-func (f *fakeMachine) record(format string, args ...interface{}) error {
+func (f *fakeHost) record(format string, args ...interface{}) error {
 	line := fmt.Sprintf(format, args...)
 	f.mu.Lock()
 	f.calls = append(f.calls, line)
@@ -51,7 +51,7 @@ func (f *fakeMachine) record(format string, args ...interface{}) error {
 	return nil
 }
 
-func (f *fakeMachine) block(ctx context.Context, verb string) error {
+func (f *fakeHost) block(ctx context.Context, verb string) error {
 	if f.blockOn != verb {
 		return nil
 	}
@@ -59,14 +59,14 @@ func (f *fakeMachine) block(ctx context.Context, verb string) error {
 	return ctx.Err()
 }
 
-func (f *fakeMachine) callLog() []string {
+func (f *fakeHost) callLog() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.calls...)
 }
 
 // called reports whether any call line starts with prefix.
-func (f *fakeMachine) called(prefix string) bool {
+func (f *fakeHost) called(prefix string) bool {
 	for _, c := range f.callLog() {
 		if strings.HasPrefix(c, prefix) {
 			return true
@@ -75,7 +75,7 @@ func (f *fakeMachine) called(prefix string) bool {
 	return false
 }
 
-func (f *fakeMachine) ImageKnown(ctx context.Context, name string) (bool, error) {
+func (f *fakeHost) ImageKnown(ctx context.Context, name string) (bool, error) {
 	if err := f.record("image-known %s", name); err != nil {
 		return false, err
 	}
@@ -84,7 +84,7 @@ func (f *fakeMachine) ImageKnown(ctx context.Context, name string) (bool, error)
 	return f.images[name], nil
 }
 
-func (f *fakeMachine) Running(ctx context.Context, name string) (bool, error) {
+func (f *fakeHost) Running(ctx context.Context, name string) (bool, error) {
 	if err := f.record("running %s", name); err != nil {
 		return false, err
 	}
@@ -93,7 +93,7 @@ func (f *fakeMachine) Running(ctx context.Context, name string) (bool, error) {
 	return f.running[name], nil
 }
 
-func (f *fakeMachine) Bootstrap(ctx context.Context, opts bootstrapOptions) error {
+func (f *fakeHost) Bootstrap(ctx context.Context, opts bootstrapOptions) error {
 	err := f.record("%s", strings.Join(bootstrapArgv(opts), " "))
 	if err == nil {
 		err = f.block(ctx, "debootstrap")
@@ -104,11 +104,11 @@ func (f *fakeMachine) Bootstrap(ctx context.Context, opts bootstrapOptions) erro
 	return err
 }
 
-func (f *fakeMachine) EnableUnits(ctx context.Context, root string, units ...string) error {
+func (f *fakeHost) EnableUnits(ctx context.Context, root string, units ...string) error {
 	return f.record("enable %s %s", root, strings.Join(units, " "))
 }
 
-func (f *fakeMachine) Import(ctx context.Context, src importSource, name string) error {
+func (f *fakeHost) Import(ctx context.Context, src importSource, name string) error {
 	err := f.record("import %s %s %s", src.Kind, src.Path, name)
 	f.mu.Lock()
 	f.images[name] = true
@@ -117,29 +117,29 @@ func (f *fakeMachine) Import(ctx context.Context, src importSource, name string)
 }
 
 // ExportImage writes a small file, so the step's rename has something.
-func (f *fakeMachine) ExportImage(ctx context.Context, name string, format exportFormat, path string) error {
+func (f *fakeHost) ExportImage(ctx context.Context, name string, format exportFormat, path string) error {
 	if err := f.record("export %s %s %s", name, format, path); err != nil {
 		return err
 	}
 	return os.WriteFile(path, []byte("export of "+name), 0o644)
 }
 
-func (f *fakeMachine) Importing(ctx context.Context, name string) (bool, error) {
+func (f *fakeHost) Importing(ctx context.Context, name string) (bool, error) {
 	return false, f.record("importing %s", name)
 }
 
-func (f *fakeMachine) MakeRawImage(ctx context.Context, dir, path string, size int64) error {
+func (f *fakeHost) MakeRawImage(ctx context.Context, dir, path string, size int64) error {
 	if err := f.record("make-raw %s %s", dir, path); err != nil {
 		return err
 	}
 	return os.WriteFile(path, []byte("raw"), 0o644)
 }
 
-func (f *fakeMachine) ResetOwnership(ctx context.Context, dir string) error {
+func (f *fakeHost) ResetOwnership(ctx context.Context, dir string) error {
 	return f.record("reset-ownership %s", dir)
 }
 
-func (f *fakeMachine) Clone(ctx context.Context, src, name string) error {
+func (f *fakeHost) Clone(ctx context.Context, src, name string) error {
 	if err := f.record("clone %s %s", src, name); err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func (f *fakeMachine) Clone(ctx context.Context, src, name string) error {
 	return nil
 }
 
-func (f *fakeMachine) RenameImage(ctx context.Context, name, to string) error {
+func (f *fakeHost) RenameImage(ctx context.Context, name, to string) error {
 	if err := f.record("rename %s %s", name, to); err != nil {
 		return err
 	}
@@ -160,11 +160,11 @@ func (f *fakeMachine) RenameImage(ctx context.Context, name, to string) error {
 	return nil
 }
 
-func (f *fakeMachine) SetReadOnly(ctx context.Context, name string) error {
+func (f *fakeHost) SetReadOnly(ctx context.Context, name string) error {
 	return f.record("read-only %s", name)
 }
 
-func (f *fakeMachine) Start(ctx context.Context, name string) error {
+func (f *fakeHost) Start(ctx context.Context, name string) error {
 	if err := f.record("start %s", name); err != nil {
 		return err
 	}
@@ -174,14 +174,14 @@ func (f *fakeMachine) Start(ctx context.Context, name string) error {
 	return nil
 }
 
-func (f *fakeMachine) Journal(ctx context.Context, name string, since time.Time, lines int) (string, error) {
+func (f *fakeHost) Journal(ctx context.Context, name string, since time.Time, lines int) (string, error) {
 	if err := f.record("journal %s", name); err != nil {
 		return "", err
 	}
 	return f.journal, nil
 }
 
-func (f *fakeMachine) SystemState(ctx context.Context, name string) (string, error) {
+func (f *fakeHost) SystemState(ctx context.Context, name string) (string, error) {
 	if err := f.record("system-state %s", name); err != nil {
 		return "", err
 	}
@@ -201,7 +201,7 @@ func (f *fakeMachine) SystemState(ctx context.Context, name string) (string, err
 }
 
 // Init answers a fakeInit for a running machine, unless told not to.
-func (f *fakeMachine) Init(ctx context.Context, name string) (initProcess, error) {
+func (f *fakeHost) Init(ctx context.Context, name string) (initProcess, error) {
 	if err := f.record("init %s", name); err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ func (f *fakeMachine) Init(ctx context.Context, name string) (initProcess, error
 // fakeInit is the init of the fake's machine name: signalled, it stops
 // the machine as a poweroff does; it has exited once the machine stops.
 type fakeInit struct {
-	f    *fakeMachine
+	f    *fakeHost
 	name string
 }
 
@@ -233,12 +233,12 @@ func (i fakeInit) Exited() bool {
 	return !i.f.running[i.name]
 }
 
-func (f *fakeMachine) StopUnit(ctx context.Context, name string) error {
+func (f *fakeHost) StopUnit(ctx context.Context, name string) error {
 	return f.stop("stop-unit", name)
 }
 
 // stop records verb and, unless told to fail, stops the machine.
-func (f *fakeMachine) stop(verb, name string) error {
+func (f *fakeHost) stop(verb, name string) error {
 	if err := f.record("%s %s", verb, name); err != nil {
 		return err
 	}
@@ -248,7 +248,7 @@ func (f *fakeMachine) stop(verb, name string) error {
 	return nil
 }
 
-func (f *fakeMachine) Poweroff(ctx context.Context, name string) error {
+func (f *fakeHost) Poweroff(ctx context.Context, name string) error {
 	if err := f.record("poweroff %s", name); err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func (f *fakeMachine) Poweroff(ctx context.Context, name string) error {
 
 // powerOff stops the machine name, unless it is stubborn; one not
 // running cannot be powered off.
-func (f *fakeMachine) powerOff(name string) error {
+func (f *fakeHost) powerOff(name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.running[name] {
@@ -269,15 +269,15 @@ func (f *fakeMachine) powerOff(name string) error {
 	return nil
 }
 
-func (f *fakeMachine) KillUnit(ctx context.Context, name string) error {
+func (f *fakeHost) KillUnit(ctx context.Context, name string) error {
 	return f.stop("kill-unit", name)
 }
 
-func (f *fakeMachine) Terminate(ctx context.Context, name string) error {
+func (f *fakeHost) Terminate(ctx context.Context, name string) error {
 	return f.stop("terminate", name)
 }
 
-func (f *fakeMachine) RemoveImage(ctx context.Context, name string) error {
+func (f *fakeHost) RemoveImage(ctx context.Context, name string) error {
 	if err := f.record("remove %s", name); err != nil {
 		return err
 	}
@@ -288,7 +288,7 @@ func (f *fakeMachine) RemoveImage(ctx context.Context, name string) error {
 }
 
 // RemoveTree really removes: tests point machines_dir at a temp dir.
-func (f *fakeMachine) RemoveTree(path string) error {
+func (f *fakeHost) RemoveTree(path string) error {
 	if err := f.record("remove-tree %s", path); err != nil {
 		return err
 	}
@@ -301,15 +301,15 @@ func (f *fakeMachine) RemoveTree(path string) error {
 	return nil
 }
 
-func (f *fakeMachine) LinkImage(name, path string) error {
+func (f *fakeHost) LinkImage(name, path string) error {
 	return f.record("link %s %s", name, path)
 }
 
-func (f *fakeMachine) UnlinkImage(name string) error {
+func (f *fakeHost) UnlinkImage(name string) error {
 	return f.record("unlink %s", name)
 }
 
-func (f *fakeMachine) Exec(ctx context.Context, name string, req execRequest) (int, error) {
+func (f *fakeHost) Exec(ctx context.Context, name string, req execRequest) (int, error) {
 	if err := f.record("exec %s %s", name, strings.Join(req.Argv, " ")); err != nil {
 		return -1, err
 	}

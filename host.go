@@ -16,9 +16,9 @@ import (
 	"time"
 )
 
-// Machine is every host operation the builder needs. hostMachine runs the
+// Host is every host operation the builder needs. hostTools runs the
 // real tools; tests use a fake that records calls and fails on demand.
-type Machine interface {
+type Host interface {
 	// ImageKnown reports whether machined knows an image of that name.
 	ImageKnown(ctx context.Context, name string) (bool, error)
 	// Running reports whether machined has a running machine of that name.
@@ -100,16 +100,16 @@ const runtimeImagesDir = "/run/machines"
 // stopGrace is how long a cancelled tool gets between SIGTERM and SIGKILL.
 const stopGrace = 10 * time.Second
 
-// hostMachine runs the host's tools. Output of the long-running ones goes
+// hostTools runs the host's tools. Output of the long-running ones goes
 // to say, one line at a time, as it comes.
-type hostMachine struct {
+type hostTools struct {
 	say func(line string)
 	// imports runs the imports, pulls and exports.
 	imports importTool
 }
 
-func newHostMachine(say func(line string)) *hostMachine {
-	return &hostMachine{say: say, imports: hostImportTool()}
+func newHostTools(say func(line string)) *hostTools {
+	return &hostTools{say: say, imports: hostImportTool()}
 }
 
 // importTool is the tool that asks importd for imports, pulls and
@@ -139,16 +139,16 @@ func (t importTool) command(verb string) []string {
 	return []string{string(t), verb}
 }
 
-func (h *hostMachine) ImageKnown(ctx context.Context, name string) (bool, error) {
+func (h *hostTools) ImageKnown(ctx context.Context, name string) (bool, error) {
 	return h.known(ctx, "show-image", name)
 }
 
-func (h *hostMachine) Running(ctx context.Context, name string) (bool, error) {
+func (h *hostTools) Running(ctx context.Context, name string) (bool, error) {
 	return h.known(ctx, "show", name)
 }
 
 // known runs a machinectl query that fails exactly when name is unknown.
-func (h *hostMachine) known(ctx context.Context, verb, name string) (bool, error) {
+func (h *hostTools) known(ctx context.Context, verb, name string) (bool, error) {
 	out, err := h.output(ctx, "machinectl", verb, "--property=Name", "--", name)
 	if err == nil {
 		return true, nil
@@ -160,7 +160,7 @@ func (h *hostMachine) known(ctx context.Context, verb, name string) (bool, error
 	return false, fmt.Errorf("machinectl %s %s: %w: %s", verb, name, err, strings.TrimSpace(out))
 }
 
-func (h *hostMachine) Bootstrap(ctx context.Context, opts bootstrapOptions) error {
+func (h *hostTools) Bootstrap(ctx context.Context, opts bootstrapOptions) error {
 	unlock, err := lockCache(ctx, opts.CacheDir, opts.Tool, h.say)
 	if err != nil {
 		return err
@@ -169,11 +169,11 @@ func (h *hostMachine) Bootstrap(ctx context.Context, opts bootstrapOptions) erro
 	return h.run(ctx, nil, bootstrapEnv(opts), bootstrapArgv(opts))
 }
 
-func (h *hostMachine) EnableUnits(ctx context.Context, root string, units ...string) error {
+func (h *hostTools) EnableUnits(ctx context.Context, root string, units ...string) error {
 	return h.stream(ctx, nil, append([]string{"systemctl", "--root=" + root, "enable", "--"}, units...)...)
 }
 
-func (h *hostMachine) Import(ctx context.Context, src importSource, name string) error {
+func (h *hostTools) Import(ctx context.Context, src importSource, name string) error {
 	argv := importArgv(h.imports, src, name)
 	if src.Kind != importTarZstd {
 		return h.stream(ctx, nil, argv...)
@@ -182,7 +182,7 @@ func (h *hostMachine) Import(ctx context.Context, src importSource, name string)
 	return h.pipeline(ctx, []string{"zstd", "-dc", "--", src.Path}, argv)
 }
 
-func (h *hostMachine) ExportImage(ctx context.Context, name string, format exportFormat, path string) error {
+func (h *hostTools) ExportImage(ctx context.Context, name string, format exportFormat, path string) error {
 	argv := exportArgv(h.imports, name, format, path)
 	if format != exportTarZstd {
 		return h.stream(ctx, nil, argv...)
@@ -192,7 +192,7 @@ func (h *hostMachine) ExportImage(ctx context.Context, name string, format expor
 	return h.pipeline(ctx, argv, []string{"zstd", "-q", "-T0", "-f", "-o", path})
 }
 
-func (h *hostMachine) Importing(ctx context.Context, name string) (bool, error) {
+func (h *hostTools) Importing(ctx context.Context, name string) (bool, error) {
 	// With its header, which says where the LOCAL column is.
 	argv := append(h.imports.command("list-transfers"), "--no-pager")
 	out, err := h.output(ctx, argv...)
@@ -221,30 +221,30 @@ func transferInto(listing, name string) bool {
 	return false
 }
 
-func (h *hostMachine) MakeRawImage(ctx context.Context, dir, path string, size int64) error {
+func (h *hostTools) MakeRawImage(ctx context.Context, dir, path string, size int64) error {
 	return h.stream(ctx, nil, "mkfs.ext4", "-q", "-F", "-d", dir, "--", path, fmt.Sprintf("%dK", size/1024))
 }
 
-func (h *hostMachine) ResetOwnership(ctx context.Context, dir string) error {
+func (h *hostTools) ResetOwnership(ctx context.Context, dir string) error {
 	// No --keep-unit: nspawn gets a scope of its own from systemd, since
 	// the caller's cgroup (packer's) may not be one it can nest in.
 	return h.stream(ctx, nil, "systemd-nspawn", "--quiet", "--register=no",
 		"--private-users=0", "--private-users-ownership=chown", "-D", dir, "--", "/bin/true")
 }
 
-func (h *hostMachine) Clone(ctx context.Context, src, name string) error {
+func (h *hostTools) Clone(ctx context.Context, src, name string) error {
 	return h.stream(ctx, nil, "machinectl", "clone", "--", src, name)
 }
 
-func (h *hostMachine) RenameImage(ctx context.Context, name, to string) error {
+func (h *hostTools) RenameImage(ctx context.Context, name, to string) error {
 	return h.stream(ctx, nil, "machinectl", "rename", "--", name, to)
 }
 
-func (h *hostMachine) SetReadOnly(ctx context.Context, name string) error {
+func (h *hostTools) SetReadOnly(ctx context.Context, name string) error {
 	return h.stream(ctx, nil, "machinectl", "read-only", "--", name, "true")
 }
 
-func (h *hostMachine) Start(ctx context.Context, name string) error {
+func (h *hostTools) Start(ctx context.Context, name string) error {
 	return h.stream(ctx, nil, "machinectl", "start", "--", name)
 }
 
@@ -252,7 +252,7 @@ func (h *hostMachine) Start(ctx context.Context, name string) error {
 // to finish stopping.
 const unitSettleTimeout = 2 * time.Second
 
-func (h *hostMachine) Journal(ctx context.Context, name string, since time.Time, lines int) (string, error) {
+func (h *hostTools) Journal(ctx context.Context, name string, since time.Time, lines int) (string, error) {
 	// The last lines of a container that died (nspawn's own "Failed to
 	// ...", systemd's verdict on the unit) are logged while its unit
 	// stops: read once the unit has stopped, not the instant the machine
@@ -291,7 +291,7 @@ func journalArgv(name string, since time.Time) []string {
 		"--no-pager", "--quiet", "--output=cat"}
 }
 
-func (h *hostMachine) SystemState(ctx context.Context, name string) (string, error) {
+func (h *hostTools) SystemState(ctx context.Context, name string) (string, error) {
 	out, err := h.output(ctx, "systemctl", "--machine="+name, "is-system-running")
 	state := strings.TrimSpace(out)
 	// is-system-running exits non-zero for every state but "running".
@@ -305,7 +305,7 @@ func (h *hostMachine) SystemState(ctx context.Context, name string) (string, err
 	return state, nil
 }
 
-func (h *hostMachine) Init(ctx context.Context, name string) (initProcess, error) {
+func (h *hostTools) Init(ctx context.Context, name string) (initProcess, error) {
 	pid, err := h.leader(ctx, name)
 	if err != nil {
 		return nil, err
@@ -326,7 +326,7 @@ func (h *hostMachine) Init(ctx context.Context, name string) (initProcess, error
 }
 
 // leader is the PID, on this host, of the container's init.
-func (h *hostMachine) leader(ctx context.Context, name string) (int, error) {
+func (h *hostTools) leader(ctx context.Context, name string) (int, error) {
 	out, err := h.output(ctx, "machinectl", "show", "--property=Leader", "--value", "--", name)
 	if err != nil {
 		return 0, fmt.Errorf("machinectl show %s: %w: %s", name, err, strings.TrimSpace(out))
@@ -338,38 +338,38 @@ func (h *hostMachine) leader(ctx context.Context, name string) (int, error) {
 	return pid, nil
 }
 
-func (h *hostMachine) Poweroff(ctx context.Context, name string) error {
+func (h *hostTools) Poweroff(ctx context.Context, name string) error {
 	return h.stream(ctx, nil, "machinectl", "poweroff", "--", name)
 }
 
-func (h *hostMachine) StopUnit(ctx context.Context, name string) error {
+func (h *hostTools) StopUnit(ctx context.Context, name string) error {
 	return h.stream(ctx, nil, "systemctl", "stop", "--", nspawnUnit(name))
 }
 
-func (h *hostMachine) KillUnit(ctx context.Context, name string) error {
+func (h *hostTools) KillUnit(ctx context.Context, name string) error {
 	return h.stream(ctx, nil, "systemctl", "kill", "--signal=SIGKILL", "--", nspawnUnit(name))
 }
 
-func (h *hostMachine) Terminate(ctx context.Context, name string) error {
+func (h *hostTools) Terminate(ctx context.Context, name string) error {
 	return h.stream(ctx, nil, "machinectl", "terminate", "--", name)
 }
 
-func (h *hostMachine) RemoveImage(ctx context.Context, name string) error {
+func (h *hostTools) RemoveImage(ctx context.Context, name string) error {
 	return h.stream(ctx, nil, "machinectl", "remove", "--", name)
 }
 
-func (h *hostMachine) RemoveTree(path string) error {
+func (h *hostTools) RemoveTree(path string) error {
 	return os.RemoveAll(path)
 }
 
-func (h *hostMachine) LinkImage(name, path string) error {
+func (h *hostTools) LinkImage(name, path string) error {
 	if err := os.MkdirAll(runtimeImagesDir, 0o755); err != nil {
 		return err
 	}
 	return os.Symlink(path, filepath.Join(runtimeImagesDir, name))
 }
 
-func (h *hostMachine) UnlinkImage(name string) error {
+func (h *hostTools) UnlinkImage(name string) error {
 	err := os.Remove(filepath.Join(runtimeImagesDir, name))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -377,7 +377,7 @@ func (h *hostMachine) UnlinkImage(name string) error {
 	return err
 }
 
-func (h *hostMachine) Exec(ctx context.Context, name string, req execRequest) (int, error) {
+func (h *hostTools) Exec(ctx context.Context, name string, req execRequest) (int, error) {
 	argv := execArgv(name, req)
 	cmd := h.command(ctx, argv[0], argv[1:]...)
 	// Output nobody reads goes to /dev/null, not through a pipe we copy.
@@ -434,7 +434,7 @@ func detachedStdin(r io.Reader) (stdin *os.File, done func(), err error) {
 
 // command prepares a tool in its own process group, so cancelling the
 // build stops the tool and every child it started (dpkg, wget, ...).
-func (h *hostMachine) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+func (h *hostTools) command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
@@ -443,12 +443,12 @@ func (h *hostMachine) command(ctx context.Context, name string, args ...string) 
 }
 
 // stream runs argv with its output sent to the UI line by line.
-func (h *hostMachine) stream(ctx context.Context, stdin io.Reader, argv ...string) error {
+func (h *hostTools) stream(ctx context.Context, stdin io.Reader, argv ...string) error {
 	return h.run(ctx, stdin, nil, argv)
 }
 
 // run is stream with env added to the tool's environment.
-func (h *hostMachine) run(ctx context.Context, stdin io.Reader, env, argv []string) error {
+func (h *hostTools) run(ctx context.Context, stdin io.Reader, env, argv []string) error {
 	cmd := h.command(ctx, argv[0], argv[1:]...)
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
@@ -490,7 +490,7 @@ func toolName(argv []string) string {
 // The consumer's failure says most (it saw the data), so it wins; a
 // producer that failed while the consumer took a short stream still fails
 // the whole.
-func (h *hostMachine) pipeline(ctx context.Context, from, to []string) error {
+func (h *hostTools) pipeline(ctx context.Context, from, to []string) error {
 	pr, pw, err := blockingPipe()
 	if err != nil {
 		return err
@@ -520,7 +520,7 @@ func (h *hostMachine) pipeline(ctx context.Context, from, to []string) error {
 }
 
 // output runs a short query and returns its combined output.
-func (h *hostMachine) output(ctx context.Context, argv ...string) (string, error) {
+func (h *hostTools) output(ctx context.Context, argv ...string) (string, error) {
 	var buf bytes.Buffer
 	cmd := h.command(ctx, argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = &buf, &buf

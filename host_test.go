@@ -232,7 +232,7 @@ func TestJournalWaitsForStoppedUnit(t *testing.T) {
 			"systemctl":  `[ "$(grep -c '^systemctl is-active' "$(dirname "$0")/calls")" -ge 3 ] && { echo failed; exit 3; }; echo deactivating; exit 3`,
 			"journalctl": `seq 1 20; echo "Detected unsupported legacy cgroup hierarchy, refusing execution."`,
 		})
-		h := &hostMachine{say: func(string) {}}
+		h := &hostTools{say: func(string) {}}
 		text, err := h.Journal(context.Background(), "web", time.Unix(1700000000, 5000), 15)
 		// The last 15 lines, not journalctl's first 15 since the start.
 		if want := "7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\nDetected unsupported legacy cgroup hierarchy, refusing execution."; err != nil || text != want {
@@ -258,7 +258,7 @@ func TestJournalWaitIsBounded(t *testing.T) {
 		"systemctl":  `echo deactivating; exit 3`,
 		"journalctl": `echo last words`,
 	})
-	h := &hostMachine{say: func(string) {}}
+	h := &hostTools{say: func(string) {}}
 	t0 := time.Now()
 	text, err := h.Journal(context.Background(), "web", time.Now(), 15)
 	if took := time.Since(t0); took < unitSettleTimeout || took > unitSettleTimeout+2*time.Second {
@@ -277,7 +277,7 @@ func TestJournalFailureSaysWhy(t *testing.T) {
 		"machinectl": `echo Name=web`,
 		"journalctl": `echo "No journal files were found." >&2; exit 1`,
 	})
-	h := &hostMachine{say: func(string) {}}
+	h := &hostTools{say: func(string) {}}
 	_, err := h.Journal(context.Background(), "web", time.Now(), 15)
 	if want := "journalctl failed (exit status 1): No journal files were found."; err == nil || err.Error() != want {
 		t.Errorf("error %v; want %q", err, want)
@@ -300,7 +300,7 @@ func TestImportToolIsPickedFromTheHost(t *testing.T) {
 		log := fakeTools(t, tc.tools)
 		// Only the fakes: the host's own tools must not answer.
 		t.Setenv("PATH", filepath.Dir(log))
-		h := newHostMachine(func(string) {})
+		h := newHostTools(func(string) {})
 		busy, err := h.Importing(context.Background(), "web")
 		if err != nil || !busy {
 			t.Errorf("%s: Importing = %v, %v; want the transfer into web", tc.name, busy, err)
