@@ -78,6 +78,22 @@ func bootstrapEnv(opts bootstrapOptions) []string {
 	return nil
 }
 
+// debootstrapArgv is the debootstrap command line for opts.
+func debootstrapArgv(opts bootstrapOptions) []string {
+	argv := []string{"debootstrap"}
+	if opts.Variant != "" {
+		argv = append(argv, "--variant="+opts.Variant)
+	}
+	argv = append(argv,
+		"--include="+strings.Join(opts.Include, ","),
+		"--cache-dir="+opts.CacheDir,
+		opts.Suite, opts.Target)
+	if opts.Mirror != "" {
+		argv = append(argv, opts.Mirror)
+	}
+	return argv
+}
+
 // mmdebstrapArgv installs what debootstrapArgv does. It keeps the
 // downloaded packages (essential/unlink) and the package lists, as
 // debootstrap does, so provisioners can apt-get install without an update.

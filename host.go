@@ -528,22 +528,6 @@ func (h *hostTools) output(ctx context.Context, argv ...string) (string, error) 
 	return buf.String(), err
 }
 
-// debootstrapArgv is the debootstrap command line for opts.
-func debootstrapArgv(opts bootstrapOptions) []string {
-	argv := []string{"debootstrap"}
-	if opts.Variant != "" {
-		argv = append(argv, "--variant="+opts.Variant)
-	}
-	argv = append(argv,
-		"--include="+strings.Join(opts.Include, ","),
-		"--cache-dir="+opts.CacheDir,
-		opts.Suite, opts.Target)
-	if opts.Mirror != "" {
-		argv = append(argv, opts.Mirror)
-	}
-	return argv
-}
-
 // importArgv is tool's command line that makes image name from src; a
 // .tar.zst is read from standard input.
 func importArgv(tool importTool, src importSource, name string) []string {

@@ -2,18 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
 )
-
-// terminateGrace bounds the wait after machinectl terminate, which kills at
-// once and so needs no user-set timeout.
-const terminateGrace = 15 * time.Second
 
 // resetIdentityCommands empty (machine-id) or remove (the D-Bus copy)
 // the identity inside a raw image, whose tree the host cannot reach.
@@ -97,133 +91,3 @@ func resetIdentityInside(ctx context.Context, m Host, name string) error {
 }
 
 func (s *stepShutdown) Cleanup(state multistep.StateBag) {}
-
-// initOf is the container's init as the start step found it, or nil.
-func initOf(state multistep.StateBag) initProcess {
-	l, _ := state.Get(stateInit).(*initLookup)
-	return l.get()
-}
-
-// stopContainer powers the container off cleanly, waiting at most timeout,
-// and terminates it if it does not go. init, if known, is its init.
-func stopContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, init initProcess) error {
-	name := cfg.PackerBuildName
-	ui.Say(fmt.Sprintf("Powering off container %s...", name))
-	init, err := powerOff(ctx, m, name, init)
-	unitStuck := false
-	if err != nil {
-		// It may have stopped by itself (a provisioner's poweroff), or
-		// machined may not have listed it yet: a cancelled machinectl
-		// start leaves its unit starting, and machinectl terminate fails
-		// on that start job. Stopping the unit covers both; what still
-		// runs after it is terminated below.
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.timeout)
-		uerr := m.StopUnit(stopCtx, name)
-		cancel()
-		if up, qerr := m.Running(ctx, name); uerr == nil && qerr == nil && !up {
-			return nil
-		}
-		if uerr != nil {
-			err = fmt.Errorf("%w; stopping systemd-nspawn@%s.service: %w", err, name, uerr)
-			unitStuck = true
-		}
-	}
-	if err == nil {
-		err = waitStopped(ctx, m, name, init, cfg.timeout)
-	}
-	if err == nil {
-		ui.Say(fmt.Sprintf("Container %s is off.", name))
-		return nil
-	}
-	if errors.Is(err, context.Canceled) {
-		ctx = context.Background()
-	}
-	ui.Error(fmt.Sprintf("Warning: %s; terminating container %s", err, name))
-	terminate := m.Terminate
-	if unitStuck {
-		// Its stop job still runs (a container stopped so early in its
-		// boot that it missed the request), and machinectl terminate
-		// would only wait on that job: its processes are killed instead.
-		terminate = m.KillUnit
-	}
-	if err := terminate(ctx, name); err != nil {
-		if up, qerr := m.Running(ctx, name); qerr == nil && !up {
-			return nil
-		}
-		return fmt.Errorf("terminate %s: %w; stop it with: machinectl terminate %s", name, err, name)
-	}
-	return waitGone(ctx, m, name, terminateGrace)
-}
-
-// discardContainer terminates a container the failed build is about to
-// remove, without a clean shutdown first. machinectl terminate fails on a
-// container that machined does not list yet (a cancelled machinectl start
-// leaves its unit starting): its unit's processes are killed instead.
-func discardContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, _ initProcess) error {
-	name := cfg.PackerBuildName
-	ui.Say(fmt.Sprintf("Terminating container %s, which the failed build removes...", name))
-	if err := m.Terminate(ctx, name); err != nil {
-		if kerr := m.KillUnit(ctx, name); kerr != nil {
-			if up, qerr := m.Running(ctx, name); qerr == nil && !up {
-				return nil
-			}
-			return fmt.Errorf("terminate %s: %w; stop it with: machinectl terminate %s", name, err, name)
-		}
-	}
-	return waitGone(ctx, m, name, terminateGrace)
-}
-
-// powerOff asks the container to shut down and returns its init, to
-// watch, or nil. A known init is signalled directly: no machinectl run.
-// Otherwise machinectl poweroff goes out while the init is looked up,
-// each a machinectl run that does not need the other.
-func powerOff(ctx context.Context, m Host, name string, known initProcess) (initProcess, error) {
-	if known != nil && known.PowerOff() == nil {
-		return known, nil
-	}
-	found := make(chan initProcess, 1)
-	go func() {
-		p, _ := m.Init(ctx, name)
-		found <- p
-	}()
-	err := m.Poweroff(ctx, name)
-	return <-found, err
-}
-
-// exitPollInterval paces the check that a container's init has exited:
-// a signal 0, no command, so it can be tight.
-const exitPollInterval = time.Millisecond
-
-// waitStopped waits, for at most timeout in all, until the container's
-// init (if known) has exited and machined no longer lists it. Watching
-// the init takes no commands, so the build follows it at once; machined
-// has the last word.
-func waitStopped(ctx context.Context, m Host, name string, init initProcess, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	if init != nil {
-		err := pollEvery(ctx, exitPollInterval, timeout, func(context.Context) bool { return init.Exited() })
-		if errors.Is(err, errPollTimeout) {
-			return fmt.Errorf(`container %s did not stop within timeout %s; raise "timeout" if it needs longer`, name, timeout)
-		}
-		if err != nil {
-			return fmt.Errorf("waiting for %s to stop: %w", name, err)
-		}
-	}
-	return waitGone(ctx, m, name, max(time.Until(deadline), pollInterval))
-}
-
-// waitGone waits until machined no longer lists the machine, for at most
-// timeout.
-func waitGone(ctx context.Context, m Host, name string, timeout time.Duration) error {
-	err := pollUntil(ctx, timeout, func(ctx context.Context) bool {
-		up, err := m.Running(ctx, name)
-		return err == nil && !up
-	})
-	switch {
-	case errors.Is(err, errPollTimeout):
-		return fmt.Errorf(`container %s did not stop within timeout %s; raise "timeout" if it needs longer`, name, timeout)
-	case err != nil:
-		return fmt.Errorf("waiting for %s to stop: %w", name, err)
-	}
-	return nil
-}
