@@ -11,9 +11,6 @@ import (
 	"os"
 )
 
-// version is set at build time from git (see the Makefile).
-var version = "0.1.0-dev"
-
 // defaultComponentName is what Packer >= 1.7 calls a plugin's unnamed
 // builder; it maps it to the plugin's own name, "nspawn".
 const defaultComponentName = "-packer-default-plugin-name-"
@@ -34,7 +31,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case len(args) == 0:
 		err = serveProtocol4()
 	case len(args) == 1 && (args[0] == "--version" || args[0] == "version"):
-		fmt.Fprintln(stdout, version)
+		fmt.Fprintln(stdout, version())
 		return 0
 	case len(args) == 1 && args[0] == "describe":
 		err = describe(stdout)
@@ -66,7 +63,7 @@ type description struct {
 
 func describe(w io.Writer) error {
 	return json.NewEncoder(w).Encode(description{
-		Version:        version,
+		Version:        version(),
 		SDKVersion:     sdkVersion,
 		APIVersion:     "x" + apiVersionMajor + "." + apiVersionMinor,
 		Builders:       []string{defaultComponentName},

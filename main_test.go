@@ -17,7 +17,7 @@ func TestDescribeForModernPacker(t *testing.T) {
 		t.Fatalf("describe printed no JSON: %v\n%s", err, out.String())
 	}
 	want := map[string]interface{}{
-		"version":         version,
+		"version":         version(),
 		"api_version":     "x5.0",
 		"sdk_version":     "1.6.6",
 		"builders":        []interface{}{"-packer-default-plugin-name-"},
@@ -44,7 +44,7 @@ func TestCommandLine(t *testing.T) {
 		inStdout string
 		inStderr string
 	}{
-		{[]string{"--version"}, 0, version, ""},
+		{[]string{"--version"}, 0, version(), ""},
 		{[]string{"start", "builder", "other"}, 2, "", "usage:"},
 		{[]string{"start", "provisioner", "nspawn"}, 2, "", "usage:"},
 		{[]string{"bogus"}, 2, "", "usage:"},
