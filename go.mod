@@ -7,12 +7,17 @@ go 1.26
 // protocol, so it stays pinned. hcl and go-cty come with it, at its versions,
 // for the generated HCL2 spec. mapstructure (below, at packer's version)
 // decodes the configuration. x/sys, at the version packer already builds
-// in, gives syncfs, which package syscall lacks on amd64.
+// in, gives syncfs, which package syscall lacks on amd64. protobuf, at the
+// version packer already builds in, encodes the config spec for Packer's
+// protocol v2 (protowire only). The codec is the shim below, where the
+// plugin hooks that encoding in.
 require (
 	github.com/hashicorp/hcl/v2 v2.6.0
 	github.com/hashicorp/packer v1.6.6
+	github.com/ugorji/go/codec v1.2.8
 	github.com/zclconf/go-cty v1.4.0
 	golang.org/x/sys v0.0.0-20200930185726-fdedc70b468f
+	google.golang.org/protobuf v1.25.0
 )
 
 require (
@@ -74,7 +79,6 @@ require (
 	github.com/pierrec/lz4 v2.0.5+incompatible // indirect
 	github.com/pkg/sftp v0.0.0-20160118190721-e84cc8c755ca // indirect
 	github.com/ryanuber/go-glob v1.0.0 // indirect
-	github.com/ugorji/go/codec v1.2.8 // indirect
 	github.com/ulikunitz/xz v0.5.5 // indirect
 	go.opencensus.io v0.22.4 // indirect
 	golang.org/x/crypto v0.0.0-20200622213623-75b288015ac9 // indirect
@@ -90,7 +94,6 @@ require (
 	google.golang.org/appengine v1.6.6 // indirect
 	google.golang.org/genproto v0.0.0-20200918140846-d0d605568037 // indirect
 	google.golang.org/grpc v1.32.0 // indirect
-	google.golang.org/protobuf v1.25.0 // indirect
 	gopkg.in/square/go-jose.v2 v2.3.1 // indirect
 	ugorji.invalid/codec v1.2.8 // indirect
 )

@@ -15,7 +15,7 @@ import (
 // builder; it maps it to the plugin's own name, "nspawn".
 const defaultComponentName = "-packer-default-plugin-name-"
 
-const usage = `usage: packer-builder-nspawn [describe | start builder nspawn | --version]
+const usage = `usage: packer-builder-nspawn [describe | start builder [--protobuf] nspawn | --version]
 This is a Packer plugin: packer runs it, you do not. See README.md.
 `
 
@@ -35,9 +35,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case len(args) == 1 && args[0] == "describe":
 		err = describe(stdout)
-	case len(args) == 3 && args[0] == "start" && args[1] == "builder" &&
-		(args[2] == "nspawn" || args[2] == defaultComponentName):
-		err = serveProtocol5()
+	case len(args) >= 3 && args[0] == "start" && args[1] == "builder":
+		name, protobuf, ok := builderToStart(args[2:])
+		if !ok || (name != "nspawn" && name != defaultComponentName) {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = serveProtocol5(protobuf)
 	default:
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -47,6 +51,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// builderToStart reads "start builder"'s arguments: the builder's name,
+// with Packer's --protobuf flag before or after it.
+func builderToStart(args []string) (name string, protobuf, ok bool) {
+	for _, a := range args {
+		switch {
+		case a == "--protobuf":
+			protobuf = true
+		case name == "":
+			name = a
+		default:
+			return "", false, false
+		}
+	}
+	return name, protobuf, name != ""
 }
 
 // description is what Packer >= 1.7 reads from "describe". It lists one
@@ -59,16 +79,21 @@ type description struct {
 	PostProcessors []string `json:"post_processors"`
 	Provisioners   []string `json:"provisioners"`
 	Datasources    []string `json:"datasources"`
+	// ProtocolVersion "v2" tells Packer >= 1.12 that the plugin takes
+	// --protobuf (see config_spec_proto.go); without it, Packer falls back
+	// to gob for every plugin of the build.
+	ProtocolVersion string `json:"protocol_version"`
 }
 
 func describe(w io.Writer) error {
 	return json.NewEncoder(w).Encode(description{
-		Version:        version(),
-		SDKVersion:     sdkVersion,
-		APIVersion:     "x" + apiVersionMajor + "." + apiVersionMinor,
-		Builders:       []string{defaultComponentName},
-		PostProcessors: []string{},
-		Provisioners:   []string{},
-		Datasources:    []string{},
+		Version:         version(),
+		SDKVersion:      sdkVersion,
+		ProtocolVersion: protocolVersion2,
+		APIVersion:      "x" + apiVersionMajor + "." + apiVersionMinor,
+		Builders:        []string{defaultComponentName},
+		PostProcessors:  []string{},
+		Provisioners:    []string{},
+		Datasources:     []string{},
 	})
 }

@@ -17,13 +17,14 @@ func TestDescribeForModernPacker(t *testing.T) {
 		t.Fatalf("describe printed no JSON: %v\n%s", err, out.String())
 	}
 	want := map[string]interface{}{
-		"version":         version(),
-		"api_version":     "x5.0",
-		"sdk_version":     "1.6.6",
-		"builders":        []interface{}{"-packer-default-plugin-name-"},
-		"post_processors": []interface{}{},
-		"provisioners":    []interface{}{},
-		"datasources":     []interface{}{},
+		"version":          version(),
+		"api_version":      "x5.0",
+		"protocol_version": "v2",
+		"sdk_version":      "1.6.6",
+		"builders":         []interface{}{"-packer-default-plugin-name-"},
+		"post_processors":  []interface{}{},
+		"provisioners":     []interface{}{},
+		"datasources":      []interface{}{},
 	}
 	for key, value := range want {
 		got, _ := json.Marshal(d[key])
@@ -31,9 +32,6 @@ func TestDescribeForModernPacker(t *testing.T) {
 		if string(got) != string(exp) {
 			t.Errorf("describe %s: got %s, want %s", key, got, exp)
 		}
-	}
-	if _, ok := d["protocol_version"]; ok {
-		t.Errorf("describe must not claim protocol_version: packer v1.6.6's RPC sends specs with gob")
 	}
 }
 
@@ -46,11 +44,17 @@ func TestCommandLine(t *testing.T) {
 	}{
 		{[]string{"--version"}, 0, version(), ""},
 		{[]string{"start", "builder", "other"}, 2, "", "usage:"},
+		{[]string{"start", "builder", "--protobuf", "other"}, 2, "", "usage:"},
+		{[]string{"start", "builder", "--protobuf"}, 2, "", "usage:"},
+		{[]string{"start", "builder", "nspawn", "extra"}, 2, "", "usage:"},
 		{[]string{"start", "provisioner", "nspawn"}, 2, "", "usage:"},
 		{[]string{"bogus"}, 2, "", "usage:"},
 		// Started by hand, without Packer's magic cookie.
 		{[]string{"start", "builder", "nspawn"}, 1, "", "Please do not execute plugins directly"},
 		{[]string{"start", "builder", "-packer-default-plugin-name-"}, 1, "", "Please do not execute plugins directly"},
+		// Packer >= 1.12, to a plugin that announces protocol v2.
+		{[]string{"start", "builder", "--protobuf", "-packer-default-plugin-name-"}, 1, "", "Please do not execute plugins directly"},
+		{[]string{"start", "builder", "nspawn", "--protobuf"}, 1, "", "Please do not execute plugins directly"},
 		{nil, 1, "", "Please do not execute plugins directly"},
 	}
 	for _, tc := range cases {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/rpc"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/plugin"
 	packrpc "github.com/hashicorp/packer/packer-plugin-sdk/rpc"
+	"github.com/ugorji/go/codec"
 )
 
 // The plugin API this binary speaks to Packer >= 1.7, and the SDK whose RPC
@@ -19,6 +21,9 @@ const (
 	apiVersionMajor = "5"
 	apiVersionMinor = "0"
 	sdkVersion      = "1.6.6"
+	// protocolVersion2 is Packer's name for the protocol that sends the
+	// config spec in protobuf.
+	protocolVersion2 = "v2"
 )
 
 // serveProtocol4 is the handshake Debian's packer 1.6.6 expects
@@ -40,10 +45,16 @@ func serveBuilder(server *packrpc.Server, err error) error {
 }
 
 // serveProtocol5 is the handshake of Packer >= 1.7 ("5|0|unix|ADDR"), then
-// the same RPC server on the one connection Packer makes.
-func serveProtocol5() error {
+// the same RPC server on the one connection Packer makes; with protobuf,
+// the config spec goes in protobuf (Packer's protocol v2).
+func serveProtocol5(protobuf bool) error {
 	if os.Getenv(plugin.MagicCookieKey) != plugin.MagicCookieValue {
 		return plugin.ErrManuallyStartedPlugin
+	}
+	if protobuf {
+		codec.WrapServerCodec = func(c rpc.ServerCodec) rpc.ServerCodec {
+			return protobufConfigSpec{ServerCodec: c, spec: new(Builder).ConfigSpec}
+		}
 	}
 	dir, err := os.MkdirTemp("", "packer-plugin-nspawn-")
 	if err != nil {

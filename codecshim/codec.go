@@ -27,9 +27,18 @@ type goRPC struct{}
 // GoRpc builds net/rpc codecs, like the original's GoRpc.
 var GoRpc goRPC
 
+// WrapServerCodec, if set, wraps every server codec made here. It is the
+// one place between packer's rpc server and the wire that the plugin can
+// reach: Packer's protocol v2 changes one reply of that server.
+var WrapServerCodec func(rpc.ServerCodec) rpc.ServerCodec
+
 // ServerCodec returns a msgpack net/rpc server codec on conn.
 func (goRPC) ServerCodec(conn io.ReadWriteCloser, h *MsgpackHandle) rpc.ServerCodec {
-	return real.GoRpc.ServerCodec(conn, h.real())
+	c := real.GoRpc.ServerCodec(conn, h.real())
+	if WrapServerCodec != nil {
+		return WrapServerCodec(c)
+	}
+	return c
 }
 
 // ClientCodec returns a msgpack net/rpc client codec on conn.
