@@ -365,10 +365,33 @@ func (h *Host) waitBooted(timeout time.Duration) error {
 			return nil
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("host not up within %s (systemd: %q)", timeout, state)
+			return fmt.Errorf("host not up within %s (systemd: %q)%s", timeout, state, h.bootReport())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// bootReport says where a host's boot stands, from outside its bus as far
+// as it can: the jobs still queued, the end of its journal, what its PID 1
+// waits in, and the machine's load.
+func (h *Host) bootReport() string {
+	var b strings.Builder
+	for _, argv := range [][]string{
+		{"systemctl", "list-jobs", "--no-pager"},
+		{"journalctl", "-b", "--no-pager", "-n", "30", "-o", "short-monotonic"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		out, err := h.Cmd(ctx, argv...).CombinedOutput()
+		cancel()
+		fmt.Fprintf(&b, "\n--- %s (%v):\n%s", strings.Join(argv, " "), err, lastLines(string(out), 30))
+	}
+	for _, f := range []string{"wchan", "stack"} {
+		out, _ := os.ReadFile(fmt.Sprintf("/proc/%d/%s", h.leader, f))
+		fmt.Fprintf(&b, "\n--- its PID 1's %s:\n%s", f, out)
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Fprintf(&b, "\n--- machine load: %s", load)
+	return b.String()
 }
 
 // stop powers the host off by signalling only the nspawn it started,
