@@ -3,23 +3,37 @@
 
 GO          ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Builds the Debian package; pinned, run through the Go module proxy.
+NFPM        := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.48.0
 HOST_PKGS   := packer debootstrap mmdebstrap systemd-container zstd e2fsprogs
 PLUGIN      := packer-builder-nspawn
 # Debian's packer 1.6.6 loads packer-builder-*, Packer >= 1.7 packer-plugin-*;
 # one binary under both names serves both.
 MODERN      := packer-plugin-nspawn
+# The version is version.go's; release builds (make release, make deb)
+# report it plain, every other build with "-dev".
+VERSION     := $(shell sed -n 's/^const pluginVersion = "\(.*\)"$$/\1/p' version.go)
+RELEASE_LDFLAGS := -X main.versionPrerelease=
+API_VERSION := x5.0
+# The source address templates give in required_plugins; Packer >= 1.10
+# finds the plugin under PLUGIN_DIR/PLUGIN_SOURCE.
+PLUGIN_SOURCE ?= github.com/packer-builder-nspawn/nspawn
 PLUGIN_DIR  ?= $(HOME)/.packer.d/plugins
-VERSION     ?= 0.1.0-dev+$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+PACKER      ?= packer
+DIST        := dist
+RELEASE_ARCHES := amd64 arm64
+DEB_ARCH    ?= amd64
+MAINTAINER  ?= $(shell git log -1 --format='%an <%ae>' 2>/dev/null)
 export CGO_ENABLED ?= 0
 
-.PHONY: all build generate check-generate deps base lint unit fuzz e2e soak bench test install clean
+.PHONY: all build generate check-generate deps base lint unit fuzz e2e soak bench test install plugin-layout release deb clean
 
 all: build
 
 build: $(PLUGIN)
 
 $(PLUGIN): go.mod go.sum codecshim/go.mod $(wildcard *.go codecshim/*.go)
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $@ .
+	$(GO) build -o $@ .
 
 bin/mapstructure-to-hcl2: tools/go.mod tools/go.sum
 	cd tools && $(GO) build -o ../bin/mapstructure-to-hcl2 github.com/hashicorp/packer/cmd/mapstructure-to-hcl2
@@ -50,9 +64,11 @@ lint:
 	$(GO) vet -tags '$(LINT_TAGS)' ./...
 	$(GO) run $(STATICCHECK) -tags '$(LINT_TAGS)' ./...
 
+# The inner loop: no root, no containers. -race needs cgo.
 unit:
-	$(GO) test -count=1 ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 	cd tools && $(GO) test -count=1 ./optionsdoc
+	cd tools/sdkcheck && $(GO) test -count=1 ./...
 
 # Each fuzz target for a bounded time; the seeds are in the tests. Go
 # minimizes each new input for up to 60 s by default, one run of the fuzz
@@ -84,11 +100,51 @@ bench: deps build
 
 test: deps lint check-generate unit fuzz e2e
 
-# Puts the plugin where both packer lines look: ~/.packer.d/plugins.
+# Puts the plugin in PLUGIN_DIR where every Packer line finds it: as
+# packer-builder-nspawn for Debian's 1.6.6, packer-plugin-nspawn for 1.7 to
+# 1.9, and in the layout of `packer plugins install` for 1.10 and newer,
+# made by that command when the packer on the PATH has it.
 install: build
-	install -d $(DESTDIR)$(PLUGIN_DIR)
-	install -m 0755 $(PLUGIN) $(DESTDIR)$(PLUGIN_DIR)/$(MODERN)
-	ln -sf $(MODERN) $(DESTDIR)$(PLUGIN_DIR)/$(PLUGIN)
+	install -d "$(DESTDIR)$(PLUGIN_DIR)"
+	install -m 0755 $(PLUGIN) "$(DESTDIR)$(PLUGIN_DIR)/$(PLUGIN)"
+	ln -sf $(PLUGIN) "$(DESTDIR)$(PLUGIN_DIR)/$(MODERN)"
+	if $(PACKER) plugins install --help 2>&1 | grep -q -- '-path'; then \
+		PACKER_PLUGIN_PATH="$(DESTDIR)$(PLUGIN_DIR)" $(PACKER) plugins install --path ./$(PLUGIN) $(PLUGIN_SOURCE); \
+	else \
+		$(MAKE) --no-print-directory plugin-layout BINARY=$(PLUGIN) LAYOUT_DIR="$(DESTDIR)$(PLUGIN_DIR)/$(PLUGIN_SOURCE)"; \
+	fi
+
+# Copies BINARY into LAYOUT_DIR as `packer plugins install` would: named
+# after the version it reports, with its SHA-256 beside it.
+plugin-layout:
+	file="$(LAYOUT_DIR)/$(MODERN)_v$$(./$(BINARY) --version)_$(API_VERSION)_linux_$$($(GO) env GOARCH)" && \
+	install -d "$(LAYOUT_DIR)" && install -m 0755 $(BINARY) "$$file" && \
+	sha256sum "$$file" | cut -d ' ' -f 1 > "$${file}_SHA256SUM"
+
+# What a GitHub release of a Packer plugin holds, in dist/: a zip per
+# platform holding the binary under the name packer init installs, and the
+# zips' checksums.
+release:
+	rm -rf $(DIST) && mkdir -p $(DIST)/bin
+	for arch in $(RELEASE_ARCHES); do \
+		name=$(MODERN)_v$(VERSION)_$(API_VERSION)_linux_$$arch; \
+		GOARCH=$$arch $(GO) build -trimpath -ldflags "$(RELEASE_LDFLAGS)" -o $(DIST)/bin/$$name . && \
+		(cd $(DIST)/bin && zip -q -X ../$$name.zip $$name) || exit 1; \
+	done
+	cd $(DIST) && sha256sum *.zip > $(MODERN)_v$(VERSION)_SHA256SUMS
+
+# The Debian package: dist/packer-builder-nspawn_VERSION_ARCH.deb.
+deb:
+	mkdir -p $(DIST)/deb
+	GOARCH=$(DEB_ARCH) $(GO) build -trimpath -ldflags "$(RELEASE_LDFLAGS)" -o $(DIST)/deb/$(PLUGIN) .
+	sha256sum $(DIST)/deb/$(PLUGIN) | cut -d ' ' -f 1 > $(DIST)/deb/SHA256SUM
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@ARCH@|$(DEB_ARCH)|g' \
+		-e 's|@BINARY@|$(DIST)/deb/$(PLUGIN)|g' -e 's|@CHECKSUM@|$(DIST)/deb/SHA256SUM|g' \
+		-e 's|@PLUGIN_FILE@|$(MODERN)_v$(VERSION)_$(API_VERSION)_linux_$(DEB_ARCH)|g' \
+		-e 's|@PLUGIN_SOURCE@|$(PLUGIN_SOURCE)|g' -e 's|@MAINTAINER@|$(MAINTAINER)|g' \
+		packaging/nfpm.yaml > $(DIST)/deb/nfpm.yaml
+	$(GO) run $(NFPM) package --config $(DIST)/deb/nfpm.yaml --packager deb \
+		--target $(DIST)/$(PLUGIN)_$(VERSION)_$(DEB_ARCH).deb
 
 clean:
-	rm -rf $(PLUGIN) bin test/out
+	rm -rf $(PLUGIN) bin test/out $(DIST)
