@@ -250,9 +250,11 @@ func TestCancelDuringDebootstrapCleansUp(t *testing.T) {
 func TestCancelDuringProvisioningStopsAndRemoves(t *testing.T) {
 	tb := newTestBuild(t)
 	makeTreeOnDebootstrap(tb)
-	tb.hook.RunFunc = func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
+	defer cancel()
+	// Cancelled once provisioning has begun, however long the steps before
+	// it took on a busy machine.
+	tb.hook.RunFunc = func(ctx context.Context) error { cancel(); <-ctx.Done(); return ctx.Err() }
 	if _, err := tb.run(ctx); err == nil {
 		t.Fatal("Run succeeded after cancel")
 	}
