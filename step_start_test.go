@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"reflect"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
-	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
 )
 
 // bootJournal is what the fake's journal of a failed boot holds.
@@ -24,21 +22,22 @@ const bootJournalShown = "; its journal (journalctl -u systemd-nspawn@web) ends:
 	"    Detected unsupported legacy cgroup hierarchy, refusing execution.\n" +
 	"    systemd-nspawn@web.service: Failed with result 'exit-code'."
 
-// runStart runs stepStart for the container web against m and returns
-// the error it put in the state bag.
-func runStart(ctx context.Context, m Host, timeout time.Duration) error {
-	cfg := &Config{MachinesDir: defaultMachinesDir, timeout: timeout}
-	cfg.PackerBuildName = "web"
-	state := new(multistep.BasicStateBag)
-	state.Put(stateConfig, cfg)
-	state.Put(stateHost, m)
-	var out bytes.Buffer
-	state.Put("ui", &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: &out, ErrorWriter: &out})
+// startState is the state bag for stepStart on the container web in
+// /var/lib/machines, which machined finds without a link.
+func startState(t *testing.T, timeout time.Duration) (*multistep.BasicStateBag, *fakeHost) {
+	t.Helper()
+	cfg := testConfig(t, "machines_dir", defaultMachinesDir)
+	cfg.timeout = timeout
+	state, f, _ := testState(t, cfg)
+	return state, f
+}
+
+// runStart runs stepStart in state and returns the error it put there.
+func runStart(ctx context.Context, state multistep.StateBag) error {
 	if (&stepStart{}).Run(ctx, state) == multistep.ActionContinue {
 		return nil
 	}
-	err, _ := state.Get("error").(error)
-	return err
+	return stepError(state)
 }
 
 // Every way a boot fails ends in the container's journal, after a
@@ -77,9 +76,10 @@ func TestBootFailureShowsJournal(t *testing.T) {
 		}, 200 * time.Millisecond, `start web: the container's systemd did not accept commands within timeout 200ms (its state: not answering yet); raise "timeout"`},
 	}
 	for _, tc := range cases {
-		f := newFakeHost()
+		state, f := startState(t, tc.timeout)
 		f.journal = bootJournal
-		err := runStart(context.Background(), tc.setup(f), tc.timeout)
+		state.Put(stateHost, tc.setup(f))
+		err := runStart(context.Background(), state)
 		if err == nil {
 			t.Errorf("%s: the step succeeded; want %q and the journal", tc.name, tc.want)
 			continue
@@ -108,13 +108,13 @@ func TestBootFailureWithoutJournalGivesHint(t *testing.T) {
 			"start web: the container booted into emergency or rescue mode; its journal has nothing since the start; see journalctl -u systemd-nspawn@web"},
 	}
 	for _, tc := range cases {
-		f := newFakeHost()
+		state, f := startState(t, 5*time.Second)
 		f.journal = tc.journal
 		f.states = []string{"maintenance"}
 		if tc.failure != nil {
 			f.failOn["journal"] = tc.failure
 		}
-		err := runStart(context.Background(), f, 5*time.Second)
+		err := runStart(context.Background(), state)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%s journal: error\n%v\nwant\n%s", tc.name, err, tc.want)
 		}
@@ -138,11 +138,11 @@ func TestCancelledBootDoesNotReadJournal(t *testing.T) {
 		}},
 	}
 	for _, tc := range cases {
-		f := newFakeHost()
+		state, f := startState(t, 5*time.Second)
 		f.journal = bootJournal
 		ctx, cancel := context.WithCancel(context.Background())
 		tc.setup(f, cancel)
-		err := runStart(ctx, f, 5*time.Second)
+		err := runStart(ctx, state)
 		cancel()
 		if err == nil || !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "journal") {
 			t.Errorf("%s: error %v; want the cancel alone, no journal", tc.name, err)
