@@ -84,6 +84,33 @@ func TestCachedBaseKeepFailureOnlyWarns(t *testing.T) {
 	}
 }
 
+// Its Cleanup removes the container the step made, after a failure only,
+// and never the base it kept: later builds clone that.
+func TestCachedBaseCleanupRemovesTheContainerNotTheBase(t *testing.T) {
+	for _, outcome := range buildOutcomes {
+		state, f, cfg, out := cachedBaseState(t)
+		base := cfg.baseImageName()
+		f.images[base] = true
+		step := &stepCachedBase{install: new(stubInstall)}
+		if action := step.Run(context.Background(), state); action != multistep.ActionContinue {
+			t.Fatalf("%s: Run: %v\n%s", outcome.name, stepError(state), out)
+		}
+		before := len(f.callLog())
+		outcome.mark(state)
+		step.Cleanup(state)
+		cleanup := f.callLog()[before:]
+		if !f.images[base] {
+			t.Errorf("%s: the cached base was removed; calls %q", outcome.name, cleanup)
+		}
+		if outcome.failed != !f.images["web"] {
+			t.Errorf("%s: container web there after Cleanup: %v; want %v (calls %q)", outcome.name, f.images["web"], !outcome.failed, cleanup)
+		}
+		if !outcome.failed && len(cleanup) != 0 {
+			t.Errorf("%s: Cleanup ran %q; want nothing", outcome.name, cleanup)
+		}
+	}
+}
+
 func TestBaseImageNameFollowsWhatIsInstalled(t *testing.T) {
 	cfg := func(kv ...string) *Config {
 		c := &Config{Suite: "bookworm", Bootstrapper: "debootstrap"}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -179,5 +180,87 @@ func TestJournalTailIsTheEnd(t *testing.T) {
 		if got := tail.lastLines(tc.n); got != tc.want {
 			t.Errorf("%s: got %q; want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestStartBootsAndFindsTheInit(t *testing.T) {
+	cfg := testConfig(t)
+	state, f, out := testState(t, cfg)
+	if action := (&stepStart{}).Run(context.Background(), state); action != multistep.ActionContinue {
+		t.Fatalf("Run: %v\n%s", stepError(state), out)
+	}
+	// machines_dir is not machined's: the tree is linked where it looks.
+	assertCalls(t, f, "link web "+cfg.containerPath(), "start web", "system-state web")
+	if started, _ := state.Get(stateStarted).(bool); !started {
+		t.Error("the container is not marked as started, so a failure would leave it running")
+	}
+	if linked, _ := state.Get(stateLinked).(bool); !linked {
+		t.Error("the link is not marked, so it would outlive the build")
+	}
+	if initOf(state) == nil {
+		t.Errorf("the container's init was not found; calls %q", f.callLog())
+	}
+	if !strings.Contains(out.String(), "Container web is up.") {
+		t.Errorf("output does not say the container is up:\n%s", out)
+	}
+}
+
+// The start step's Cleanup stops only a container it left running: after
+// a failure, one this build made is terminated (its create step removes
+// it next), one it did not make is powered off cleanly. The link, which
+// only the build needs, goes in every case.
+func TestStartCleanupStopsWhatItStarted(t *testing.T) {
+	for _, outcome := range buildOutcomes {
+		for _, created := range []bool{true, false} {
+			name := fmt.Sprintf("%s, created=%v", outcome.name, created)
+			state, f, out := testState(t, testConfig(t))
+			f.running["web"] = outcome.failed
+			// A build that succeeded has shut the container down.
+			state.Put(stateStarted, outcome.failed)
+			state.Put(stateLinked, true)
+			state.Put(stateCreated, created)
+			outcome.mark(state)
+			(&stepStart{}).Cleanup(state)
+			var want []string
+			switch {
+			case !outcome.failed:
+				want = []string{"unlink web"}
+			case created:
+				want = []string{"terminate web", "running web", "unlink web"}
+			default:
+				want = []string{"poweroff web", "running web", "unlink web"}
+			}
+			for _, w := range want {
+				if !f.called(w) {
+					t.Errorf("%s: no %q; calls %q", name, w, f.callLog())
+				}
+			}
+			if !outcome.failed && len(f.callLog()) != 1 {
+				t.Errorf("%s: calls %q; want the unlink alone", name, f.callLog())
+			}
+			if outcome.failed && created && f.called("poweroff") {
+				t.Errorf("%s: a container the build removes was asked to power off; calls %q", name, f.callLog())
+			}
+			if f.running["web"] {
+				t.Errorf("%s: container left running\n%s", name, out)
+			}
+			if started, _ := state.Get(stateStarted).(bool); started {
+				t.Errorf("%s: still marked as started", name)
+			}
+		}
+	}
+}
+
+// A start that failed before it linked or started anything leaves its
+// Cleanup nothing to do.
+func TestStartCleanupAfterNothingStartedDoesNothing(t *testing.T) {
+	state, f, _ := testState(t, testConfig(t))
+	f.failOn["link"] = errors.New("read-only file system")
+	if action := (&stepStart{}).Run(context.Background(), state); action != multistep.ActionHalt {
+		t.Fatalf("Run went on after the link failed")
+	}
+	(&stepStart{}).Cleanup(state)
+	if calls := f.callLog(); len(calls) != 1 {
+		t.Errorf("calls %q; want only the failed link", calls)
 	}
 }
