@@ -52,3 +52,20 @@ func TestHostInitPowerOffSendsRTMINPlus4(t *testing.T) {
 		t.Error("PowerOff of an exited process succeeded")
 	}
 }
+
+// The start step's lookup hands the shutdown the init it found, or nil
+// when there was none to find or no lookup at all.
+func TestInitLookupHandsOverWhatItFound(t *testing.T) {
+	f := newFakeHost()
+	f.running["web"] = true
+	if got := lookUpInit(context.Background(), f, "web").get(); got != (fakeInit{f, "web"}) {
+		t.Errorf("running container: got %v; want its init", got)
+	}
+	if got := lookUpInit(context.Background(), f, "gone").get(); got != nil {
+		t.Errorf("container not running: got %v; want nil", got)
+	}
+	var none *initLookup
+	if got := none.get(); got != nil {
+		t.Errorf("no lookup: got %v; want nil", got)
+	}
+}
