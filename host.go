@@ -442,6 +442,34 @@ func (h *hostTools) command(ctx context.Context, name string, args ...string) *e
 	return cmd
 }
 
+// shellQuote writes env and argv as one shell command line that runs
+// argv with env added to its environment: a word a shell would change is
+// put in single quotes.
+func shellQuote(env, argv []string) string {
+	words := make([]string, 0, len(env)+len(argv))
+	for _, kv := range env {
+		name, value, _ := strings.Cut(kv, "=")
+		words = append(words, name+"="+quoteWord(value))
+	}
+	for _, w := range argv {
+		words = append(words, quoteWord(w))
+	}
+	return strings.Join(words, " ")
+}
+
+// quoteWord is w as a shell reads it back: untouched if the shell would
+// take it as it is, else in single quotes, a quote in it written as a
+// quote that ends them, an escaped quote and one that begins them again.
+func quoteWord(w string) string {
+	plain := w != "" && strings.IndexFunc(w, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("@%+=:,./_-", r))
+	}) < 0
+	if plain {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+}
+
 // stream runs argv with its output sent to the UI line by line.
 func (h *hostTools) stream(ctx context.Context, stdin io.Reader, argv ...string) error {
 	return h.run(ctx, stdin, nil, argv)

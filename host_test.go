@@ -310,3 +310,45 @@ func TestImportToolIsPickedFromTheHost(t *testing.T) {
 		}
 	}
 }
+
+func TestShellQuote(t *testing.T) {
+	cases := []struct {
+		env, argv []string
+		want      string
+	}{
+		{nil, []string{"machinectl", "show", "--property=Name", "--", "web-1.example_2"}, "machinectl show --property=Name -- web-1.example_2"},
+		{nil, []string{"mkfs.ext4", "-d", "/srv/a b", "--", "", "1024K"}, "mkfs.ext4 -d '/srv/a b' -- '' 1024K"},
+		{nil, []string{"sh", "-c", `echo "it's" $HOME`}, `sh -c 'echo "it'\''s" $HOME'`},
+		{nil, []string{"~root", "#no", "a*", "x;y", "a\nb"}, "'~root' '#no' 'a*' 'x;y' 'a\nb'"},
+		{[]string{"NSPAWN_CACHE_DIR=/var/cache/a b", "EMPTY="}, []string{"true"}, "NSPAWN_CACHE_DIR='/var/cache/a b' EMPTY='' true"},
+	}
+	for _, tc := range cases {
+		if got := shellQuote(tc.env, tc.argv); got != tc.want {
+			t.Errorf("shellQuote(%q, %q):\n got %s\nwant %s", tc.env, tc.argv, got, tc.want)
+		}
+	}
+}
+
+// What the log shows, pasted into a shell, runs the same words and the
+// same environment.
+func TestShellQuoteRoundTrips(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh:", err)
+	}
+	words := []string{"plain", "", "a b", "it's", `"dq"`, `back\slash`, "$(touch pwned)", "`x`", "*", "~", "#c", "tab\there", "new\nline", "!", "a'b'c", "é", "-n"}
+	cmd := shellQuote([]string{"QUOTED=a 'b' $c"}, append([]string{"sh", "-c", `printf '%s\0' "$QUOTED" "$@"`, "sh"}, words...))
+	run := exec.Command(sh, "-c", cmd)
+	run.Dir = t.TempDir()
+	out, err := run.Output()
+	if err != nil {
+		t.Fatalf("%s: %v", cmd, err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	if want := append([]string{"a 'b' $c"}, words...); !reflect.DeepEqual(got, want) {
+		t.Errorf("the shell read back\n%q\nwant\n%q", got, want)
+	}
+	if entries, _ := os.ReadDir(run.Dir); len(entries) != 0 {
+		t.Errorf("the shell ran a word: %v", entries)
+	}
+}
