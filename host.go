@@ -580,8 +580,9 @@ func toolName(argv []string) string {
 
 // pipeline runs from | to through a pipe of its own, both tools' messages
 // on the UI. The pipe is of the default size, as a shell's: the consumer
-// then reads what the producer wrote while it is still in the CPU's cache
-// (a 1 MiB pipe made an import's unpacking about 0.07 s slower of 0.7 s).
+// then reads what the producer wrote while it is still in the CPU's cache,
+// where a bulk pipe made an import's unpacking slower (the import row of
+// BENCHMARKS.md holds this pipeline to the shell's).
 // The consumer's failure says most (it saw the data), so it wins; a
 // producer that failed while the consumer took a short stream still fails
 // the whole.
