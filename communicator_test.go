@@ -250,8 +250,8 @@ func TestDownloadDir(t *testing.T) {
 		{"/var/logs/", "/bin/tar -c -f - -C /var/logs/ -- ."},
 		{"/var/logs", "/bin/tar -c -f - -C /var -- logs"},
 	} {
-		// GNU tar pads its output to whole 10 KiB records.
-		data := append(archive.Bytes(), make([]byte, 10240)...)
+		// GNU tar pads its output to whole records.
+		data := append(archive.Bytes(), make([]byte, tarRecord)...)
 		comm, log := newTestCommunicator(func(req execRequest) (int, error) {
 			_, err := req.Stdout.Write(data)
 			return 0, err

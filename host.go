@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -434,12 +436,105 @@ func detachedStdin(r io.Reader) (stdin *os.File, done func(), err error) {
 
 // command prepares a tool in its own process group, so cancelling the
 // build stops the tool and every child it started (dpkg, wget, ...).
-func (h *hostTools) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+func (h *hostTools) command(ctx context.Context, name string, args ...string) *hostCmd {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = stopGrace
-	return cmd
+	return &hostCmd{Cmd: cmd, ctx: ctx}
+}
+
+// hostCmd is a command hostTools runs, every one passing here, those the
+// communicator runs in the container too. Packer's log (PACKER_LOG=1)
+// gets its command line before it starts, quoted so a user can paste it
+// into a shell, and how it ended.
+type hostCmd struct {
+	*exec.Cmd
+	// ctx is the command's context, whose end the log gives as the
+	// reason a command was stopped.
+	ctx context.Context
+	// env is what the command has in its environment beyond ours.
+	env     []string
+	id      uint64
+	started time.Time
+}
+
+// hostCmdCount numbers the commands in the log, so that each one's end
+// is found from its start while several run at once.
+var hostCmdCount atomic.Uint64
+
+// setEnv gives the command env in addition to our environment.
+func (c *hostCmd) setEnv(env []string) {
+	c.env = env
+	c.Env = append(os.Environ(), env...)
+}
+
+func (c *hostCmd) Start() error {
+	c.id = hostCmdCount.Add(1)
+	log.Printf("host command %d: %s", c.id, shellQuote(c.env, c.Args))
+	c.started = time.Now()
+	if err := c.Cmd.Start(); err != nil {
+		log.Printf("host command %d: did not start: %s", c.id, err)
+		return err
+	}
+	return nil
+}
+
+func (c *hostCmd) Wait() error {
+	err := c.Cmd.Wait()
+	log.Printf("host command %d: %s after %s", c.id, endOf(c.ProcessState, err, c.ctx.Err()), time.Since(c.started).Round(time.Millisecond))
+	return err
+}
+
+func (c *hostCmd) Run() error {
+	if err := c.Start(); err != nil {
+		return err
+	}
+	return c.Wait()
+}
+
+// endOf says how a command ended: its exit status or signal, and what
+// else went wrong or stopped it, such as the build being cancelled.
+func endOf(state *os.ProcessState, err, ctxErr error) string {
+	if state == nil {
+		return err.Error()
+	}
+	var exitErr *exec.ExitError
+	switch {
+	case err != nil && !errors.As(err, &exitErr):
+		return fmt.Sprintf("%s (%s)", state, err)
+	case ctxErr != nil && !state.Success():
+		return fmt.Sprintf("%s (%s)", state, ctxErr)
+	}
+	return state.String()
+}
+
+// shellQuote writes env and argv as one shell command line that runs
+// argv with env added to its environment: a word a shell would change is
+// put in single quotes.
+func shellQuote(env, argv []string) string {
+	words := make([]string, 0, len(env)+len(argv))
+	for _, kv := range env {
+		name, value, _ := strings.Cut(kv, "=")
+		words = append(words, name+"="+quoteWord(value))
+	}
+	for _, w := range argv {
+		words = append(words, quoteWord(w))
+	}
+	return strings.Join(words, " ")
+}
+
+// quoteWord is w as a shell reads it back: untouched if the shell would
+// take it as it is, else in single quotes, a quote in it written as a
+// quote that ends them, an escaped quote and one that begins them again.
+func quoteWord(w string) string {
+	plain := w != "" && strings.IndexFunc(w, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("@%+=:,./_-", r))
+	}) < 0
+	if plain {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
 }
 
 // stream runs argv with its output sent to the UI line by line.
@@ -451,7 +546,7 @@ func (h *hostTools) stream(ctx context.Context, stdin io.Reader, argv ...string)
 func (h *hostTools) run(ctx context.Context, stdin io.Reader, env, argv []string) error {
 	cmd := h.command(ctx, argv[0], argv[1:]...)
 	if env != nil {
-		cmd.Env = append(os.Environ(), env...)
+		cmd.setEnv(env)
 	}
 	out := &lineWriter{emit: h.say}
 	tail := &tailBuffer{max: 2048}
@@ -485,8 +580,9 @@ func toolName(argv []string) string {
 
 // pipeline runs from | to through a pipe of its own, both tools' messages
 // on the UI. The pipe is of the default size, as a shell's: the consumer
-// then reads what the producer wrote while it is still in the CPU's cache
-// (a 1 MiB pipe made an import's unpacking about 0.07 s slower of 0.7 s).
+// then reads what the producer wrote while it is still in the CPU's cache,
+// where a bulk pipe made an import's unpacking slower (the import row of
+// BENCHMARKS.md holds this pipeline to the shell's).
 // The consumer's failure says most (it saw the data), so it wins; a
 // producer that failed while the consumer took a short stream still fails
 // the whole.

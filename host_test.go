@@ -1,15 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
 )
 
 func TestDebootstrapArgv(t *testing.T) {
@@ -308,5 +314,175 @@ func TestImportToolIsPickedFromTheHost(t *testing.T) {
 		if calls, _ := os.ReadFile(log); string(calls) != tc.want+"\n" {
 			t.Errorf("%s: ran\n%s\nwant\n%s", tc.name, calls, tc.want)
 		}
+	}
+}
+
+// lockedBuffer is a buffer the log may write to from any goroutine.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// captureLog sends the package's log, which Packer shows with
+// PACKER_LOG=1, to a buffer for the rest of the test.
+func captureLog(t *testing.T) *lockedBuffer {
+	t.Helper()
+	buf := new(lockedBuffer)
+	old, flags := log.Writer(), log.Flags()
+	log.SetOutput(buf)
+	log.SetFlags(0)
+	t.Cleanup(func() { log.SetOutput(old); log.SetFlags(flags) })
+	return buf
+}
+
+// loggedEnd finds the line that logged the command line cmd and returns
+// how the log says that command ended, or why it is not there.
+func loggedEnd(logged, cmd string) (string, error) {
+	var id string
+	for _, line := range strings.Split(logged, "\n") {
+		if n, ok := strings.CutPrefix(line, "host command "); ok && id == "" && strings.HasSuffix(n, ": "+cmd) {
+			id = strings.TrimSuffix(n, ": "+cmd)
+			continue
+		}
+		if end, ok := strings.CutPrefix(line, "host command "+id+": "); ok && id != "" {
+			return end, nil
+		}
+	}
+	if id == "" {
+		return "", fmt.Errorf("no line logs %q", cmd)
+	}
+	return "", fmt.Errorf("command %s (%q) has no end logged", id, cmd)
+}
+
+// Every command the host tools run is in Packer's log, ready to paste,
+// with how it ended: short queries, streamed tools with an environment of
+// their own, both ends of a pipeline, and the communicator's commands in
+// the container.
+func TestHostCommandsAreLogged(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh:", err)
+	}
+	cache := filepath.Join(t.TempDir(), "apt cache")
+	if err := os.Mkdir(cache, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "base.tar.zst")
+	cases := []struct {
+		name  string
+		tools map[string]string
+		run   func(h *hostTools) error
+		want  map[string]string // command line: how it ended
+	}{
+		{"a query that answers yes", map[string]string{"machinectl": "echo Name=web"},
+			func(h *hostTools) error { _, err := h.ImageKnown(context.Background(), "web"); return err },
+			map[string]string{"machinectl show-image --property=Name -- web": "exit status 0"}},
+		{"a query that answers no", map[string]string{"machinectl": `echo "No machine 'web' known" >&2; exit 1`},
+			func(h *hostTools) error { _, err := h.Running(context.Background(), "web"); return err },
+			map[string]string{"machinectl show --property=Name -- web": "exit status 1"}},
+		{"a tool with an environment of its own", map[string]string{"unshare": "exit 0"},
+			func(h *hostTools) error {
+				return h.Bootstrap(context.Background(), bootstrapOptions{Tool: "mmdebstrap", Suite: "trixie", Target: "/m/web", CacheDir: cache, Include: []string{"dbus"}})
+			},
+			map[string]string{"NSPAWN_CACHE_DIR='" + cache + "' unshare --mount --propagation=private -- mmdebstrap --mode=root --include=dbus" +
+				" --hook-dir=" + mmdebstrapHooks + " --skip=essential/unlink,cleanup/apt/lists" +
+				` '--setup-hook=mkdir -p "$1/var/cache/apt/archives" && mount --bind "$NSPAWN_CACHE_DIR" "$1/var/cache/apt/archives"'` +
+				` '--setup-hook=` + strings.ReplaceAll(unsafeIOHook, "'", `'\''`) + `'` +
+				` '--customize-hook=umount "$1/var/cache/apt/archives"' trixie /m/web`: "exit status 0"}},
+		{"a pipeline", map[string]string{"zstd": "echo data", "machinectl": "cat >/dev/null; exit 4"},
+			func(h *hostTools) error {
+				return h.Import(context.Background(), importSource{Kind: importTarZstd, Path: archive}, "web")
+			},
+			map[string]string{"zstd -dc -- " + archive: "exit status 0", "machinectl import-tar -- - web": "exit status 4"}},
+		{"the communicator's command in the container", map[string]string{"systemd-run": "exit 3"},
+			func(h *hostTools) error {
+				cmd := &packersdk.RemoteCmd{Command: `echo "it's" > '/tmp/a b'`}
+				if err := (&communicator{ctx: context.Background(), machine: h, name: "web"}).Start(context.Background(), cmd); err != nil {
+					return err
+				}
+				cmd.Wait()
+				return nil
+			},
+			map[string]string{`systemd-run --machine=web --pipe --wait --quiet --collect -- /bin/sh -c 'echo "it'\''s" > '\''/tmp/a b'\'''`: "exit status 3"}},
+		{"a tool that is not there", map[string]string{},
+			func(h *hostTools) error { return h.Start(context.Background(), "web") },
+			map[string]string{"machinectl start -- web": `did not start: exec: "machinectl": executable file not found in $PATH`}},
+	}
+	for _, tc := range cases {
+		log := fakeTools(t, tc.tools)
+		t.Setenv("PATH", filepath.Dir(log))
+		logged := captureLog(t)
+		_ = tc.run(&hostTools{say: func(string) {}, imports: machinectlTool})
+		for cmd, want := range tc.want {
+			end, err := loggedEnd(logged.String(), cmd)
+			if err != nil || !strings.HasPrefix(end, want) {
+				t.Errorf("%s: %v; ended %q; want %q, in\n%s", tc.name, err, end, want, logged)
+			}
+		}
+	}
+}
+
+// A cancelled command's end says so, beside the signal that stopped it.
+func TestCancelledHostCommandIsLoggedSo(t *testing.T) {
+	logged := captureLog(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, _ = quietHost().output(ctx, "sleep", "5")
+	end, err := loggedEnd(logged.String(), "sleep 5")
+	if want := "signal: terminated (context deadline exceeded) after "; err != nil || !strings.HasPrefix(end, want) {
+		t.Errorf("%v; ended %q; want %q", err, end, want)
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	cases := []struct {
+		env, argv []string
+		want      string
+	}{
+		{nil, []string{"machinectl", "show", "--property=Name", "--", "web-1.example_2"}, "machinectl show --property=Name -- web-1.example_2"},
+		{nil, []string{"mkfs.ext4", "-d", "/srv/a b", "--", "", "1024K"}, "mkfs.ext4 -d '/srv/a b' -- '' 1024K"},
+		{nil, []string{"sh", "-c", `echo "it's" $HOME`}, `sh -c 'echo "it'\''s" $HOME'`},
+		{nil, []string{"~root", "#no", "a*", "x;y", "a\nb"}, "'~root' '#no' 'a*' 'x;y' 'a\nb'"},
+		{[]string{"NSPAWN_CACHE_DIR=/var/cache/a b", "EMPTY="}, []string{"true"}, "NSPAWN_CACHE_DIR='/var/cache/a b' EMPTY='' true"},
+	}
+	for _, tc := range cases {
+		if got := shellQuote(tc.env, tc.argv); got != tc.want {
+			t.Errorf("shellQuote(%q, %q):\n got %s\nwant %s", tc.env, tc.argv, got, tc.want)
+		}
+	}
+}
+
+// What the log shows, pasted into a shell, runs the same words and the
+// same environment.
+func TestShellQuoteRoundTrips(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh:", err)
+	}
+	words := []string{"plain", "", "a b", "it's", `"dq"`, `back\slash`, "$(touch pwned)", "`x`", "*", "~", "#c", "tab\there", "new\nline", "!", "a'b'c", "é", "-n"}
+	cmd := shellQuote([]string{"QUOTED=a 'b' $c"}, append([]string{"sh", "-c", `printf '%s\0' "$QUOTED" "$@"`, "sh"}, words...))
+	run := exec.Command(sh, "-c", cmd)
+	run.Dir = t.TempDir()
+	out, err := run.Output()
+	if err != nil {
+		t.Fatalf("%s: %v", cmd, err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	if want := append([]string{"a 'b' $c"}, words...); !reflect.DeepEqual(got, want) {
+		t.Errorf("the shell read back\n%q\nwant\n%q", got, want)
+	}
+	if entries, _ := os.ReadDir(run.Dir); len(entries) != 0 {
+		t.Errorf("the shell ran a word: %v", entries)
 	}
 }

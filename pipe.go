@@ -7,8 +7,9 @@ import (
 )
 
 // pipeSize is what bulk pipes are grown to: Linux's default largest pipe
-// for any user (/proc/sys/fs/pipe-max-size). The 64 KiB default makes the
-// two ends take turns every 64 KiB, a pair of context switches each.
+// for any user (/proc/sys/fs/pipe-max-size). A pipe of the default size
+// makes the two ends take turns far more often, each turn a pair of
+// context switches.
 const pipeSize = 1 << 20
 
 // fSetPipeSize is fcntl's F_SETPIPE_SZ, which package syscall lacks.
@@ -31,13 +32,13 @@ func bulkPipe() (r, w *os.File, err error) {
 // runtime's epoll set, and they stay there after a child is handed one,
 // so the kernel wakes this process for every write and read through the
 // pipe, even one that only children use: an import's zstd | machinectl
-// woke the plugin about 5,000 times, 25 to 30 ms of CPU on 2 busy cores.
-// And where this process writes, a full pipe holds the writer in write(2)
-// until the reader has taken a record, and the kernel wakes it at once,
-// as it does `tar -c`; os.Pipe's writer instead parks its goroutine and
-// waits for epoll, every record once the pipe is full. Measured here on a
-// 512 MiB directory upload, two runs of 24 a side in turns: medians 0.333
-// and 0.338 s, against 0.356 s both times.
+// would wake the plugin for every piece of the archive, taking CPU from
+// the tools that do the work. And where this process writes, a full pipe
+// holds the writer in write(2) until the reader has taken a record, and
+// the kernel wakes it at once, as it does `tar -c`; os.Pipe's writer
+// instead parks its goroutine and waits for epoll, every record once the
+// pipe is full, which left directory uploads behind `tar -c` (the
+// directory upload rows of BENCHMARKS.md hold them to it).
 func blockingPipe() (r, w *os.File, err error) {
 	var fds [2]int
 	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
@@ -51,5 +52,5 @@ func blockingPipe() (r, w *os.File, err error) {
 const copyBuffer = 1 << 20
 
 // copyBuffers keeps copy buffers between uploads: every shell provisioner
-// uploads its script, and a fresh 1 MiB each time would be wasted work.
+// uploads its script, and a fresh buffer each time would be wasted work.
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, copyBuffer); return &b }}

@@ -49,7 +49,7 @@ func TestPipelineReportsEitherFailure(t *testing.T) {
 func TestPipelinePipeIsLikeAShells(t *testing.T) {
 	named := filepath.Join(t.TempDir(), "stdin")
 	// The consumer names its stdin, then waits until the test has looked,
-	// or 10 s at most, so a failed test leaves no shell behind.
+	// for a bounded while, so a failed test leaves no shell behind.
 	consumer := []string{"sh", "-c",
 		`readlink /proc/self/fd/0 > "$1.new" && mv "$1.new" "$1" && i=0 &&
 		while [ ! -e "$1.seen" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done; cat >/dev/null`,

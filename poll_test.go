@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// pollUntil asks again after 1 ms, then 2, 4, 8, and every 10 ms after.
+// pollUntil asks again after firstPollInterval, then after pauses
+// doubling up to pollInterval.
 func TestPollUntilBacksOff(t *testing.T) {
 	var got []time.Duration
 	for p := firstPollInterval; len(got) < 6; p = nextPause(p, pollInterval) {

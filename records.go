@@ -12,8 +12,9 @@ import (
 // unpacking a directory upload reads our pipe that much at a time, and
 // handing it the stream in writes of that size, through a pipe of the
 // default size, keeps each piece in the CPU's cache from our write to its
-// read. Measured here on a directory of 512 MiB: as fast as `tar -c`,
-// where 1 MiB writes or sendfile(2) into a 1 MiB pipe took 15 % longer.
+// read. That keeps a directory upload as fast as `tar -c` (see
+// BENCHMARKS.md), where larger writes, or sendfile(2) into a bulk pipe,
+// left it behind: each piece had left the cache before tar read it.
 const tarRecord = 20 * tarBlock
 
 // recordWriter writes an archive to w a whole record at a time, the last

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
-	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
 )
 
 // stubInstall stands in for the bootstrap step and counts its runs.
@@ -22,29 +21,21 @@ func (s *stubInstall) Run(_ context.Context, state multistep.StateBag) multistep
 
 func (s *stubInstall) Cleanup(multistep.StateBag) {}
 
-func cachedBaseState(t *testing.T, f *fakeHost) (multistep.StateBag, *Config, *bytes.Buffer) {
+// cachedBaseState is the state bag for stepCachedBase building web from
+// bookworm; the bases live in machined's own directory.
+func cachedBaseState(t *testing.T) (*multistep.BasicStateBag, *fakeHost, *Config, *bytes.Buffer) {
 	t.Helper()
-	// Not Prepare: the default machines_dir need not exist here.
-	cfg, err := decodeConfig(rawConfig("web", "suite", "bookworm", "cache_base", true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.applyDefaults()
-	out := new(bytes.Buffer)
-	state := new(multistep.BasicStateBag)
-	state.Put(stateConfig, cfg)
-	state.Put(stateHost, f)
-	state.Put("ui", &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: out, ErrorWriter: out})
-	return state, cfg, out
+	cfg := testConfig(t, "suite", "bookworm", "cache_base", true, "machines_dir", defaultMachinesDir)
+	state, f, out := testState(t, cfg)
+	return state, f, cfg, out
 }
 
 func TestCachedBaseMissInstallsAndKeepsABase(t *testing.T) {
-	f := newFakeHost()
-	state, cfg, out := cachedBaseState(t, f)
+	state, f, cfg, out := cachedBaseState(t)
 	install := new(stubInstall)
 	step := &stepCachedBase{install: install}
 	if action := step.Run(context.Background(), state); action != multistep.ActionContinue {
-		t.Fatalf("Run: %v\n%s", state.Get("error"), out)
+		t.Fatalf("Run: %v\n%s", stepError(state), out)
 	}
 	base := cfg.baseImageName()
 	if install.runs != 1 {
@@ -58,13 +49,12 @@ func TestCachedBaseMissInstallsAndKeepsABase(t *testing.T) {
 }
 
 func TestCachedBaseHitClonesWithoutInstalling(t *testing.T) {
-	f := newFakeHost()
-	state, cfg, out := cachedBaseState(t, f)
+	state, f, cfg, out := cachedBaseState(t)
 	base := cfg.baseImageName()
 	f.images[base] = true
 	install := new(stubInstall)
 	if action := (&stepCachedBase{install: install}).Run(context.Background(), state); action != multistep.ActionContinue {
-		t.Fatalf("Run: %v\n%s", state.Get("error"), out)
+		t.Fatalf("Run: %v\n%s", stepError(state), out)
 	}
 	if install.runs != 0 {
 		t.Errorf("install ran on a hit")
@@ -82,16 +72,42 @@ func TestCachedBaseHitClonesWithoutInstalling(t *testing.T) {
 // The cache only saves time: failing to keep the base warns, removes the
 // half-made copy, and lets the build go on.
 func TestCachedBaseKeepFailureOnlyWarns(t *testing.T) {
-	f := newFakeHost()
-	state, cfg, out := cachedBaseState(t, f)
+	state, f, cfg, out := cachedBaseState(t)
 	base := cfg.baseImageName()
 	f.failOn["rename"] = errors.New("disk full")
 	if action := (&stepCachedBase{install: new(stubInstall)}).Run(context.Background(), state); action != multistep.ActionContinue {
-		t.Fatalf("Run halted: %v", state.Get("error"))
+		t.Fatalf("Run halted: %v", stepError(state))
 	}
 	assertCalls(t, f, "clone web "+base+"-partial", "rename", "remove "+base+"-partial")
 	if !strings.Contains(out.String(), "Warning: cache_base: could not keep base image") || !strings.Contains(out.String(), "disk full") {
 		t.Errorf("no warning naming the failure:\n%s", out)
+	}
+}
+
+// Its Cleanup removes the container the step made, after a failure only,
+// and never the base it kept: later builds clone that.
+func TestCachedBaseCleanupRemovesTheContainerNotTheBase(t *testing.T) {
+	for _, outcome := range buildOutcomes {
+		state, f, cfg, out := cachedBaseState(t)
+		base := cfg.baseImageName()
+		f.images[base] = true
+		step := &stepCachedBase{install: new(stubInstall)}
+		if action := step.Run(context.Background(), state); action != multistep.ActionContinue {
+			t.Fatalf("%s: Run: %v\n%s", outcome.name, stepError(state), out)
+		}
+		before := len(f.callLog())
+		outcome.mark(state)
+		step.Cleanup(state)
+		cleanup := f.callLog()[before:]
+		if !f.images[base] {
+			t.Errorf("%s: the cached base was removed; calls %q", outcome.name, cleanup)
+		}
+		if outcome.failed != !f.images["web"] {
+			t.Errorf("%s: container web there after Cleanup: %v; want %v (calls %q)", outcome.name, f.images["web"], !outcome.failed, cleanup)
+		}
+		if !outcome.failed && len(cleanup) != 0 {
+			t.Errorf("%s: Cleanup ran %q; want nothing", outcome.name, cleanup)
+		}
 	}
 }
 

@@ -81,7 +81,8 @@ func (s *stepExport) Cleanup(state multistep.StateBag) {
 }
 
 // rawImageSize is room for the tree in ext4: its bytes and a block per
-// file, a fifth more, and 64 MiB for the file system itself.
+// file, a margin on top, and fixed room for the file system's own
+// structures, which a tree of any size needs.
 func rawImageSize(dir string) int64 {
 	var total int64
 	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {

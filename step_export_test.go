@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
 )
 
 func TestExportWritesEachFormat(t *testing.T) {
@@ -107,4 +109,76 @@ func TestExportConfigErrors(t *testing.T) {
 func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
+}
+
+func TestExportStepWithNothingToExportDoesNothing(t *testing.T) {
+	state, f, out := testState(t, testConfig(t))
+	if action := (&stepExport{}).Run(context.Background(), state); action != multistep.ActionContinue {
+		t.Fatalf("Run: %v\n%s", stepError(state), out)
+	}
+	if calls := f.callLog(); len(calls) != 0 || out.Len() != 0 {
+		t.Errorf("Run ran %q and said %q; want nothing", calls, out)
+	}
+	if _, ok := state.GetOk(stateExported); ok {
+		t.Error("files are listed as exported")
+	}
+}
+
+// Its Cleanup removes the files it wrote, after a failure only, and no
+// other file beside them.
+func TestExportStepCleanupRemovesOnlyItsFilesAfterAFailure(t *testing.T) {
+	for _, outcome := range buildOutcomes {
+		dir := t.TempDir()
+		tar, raw, other := filepath.Join(dir, "web.tar"), filepath.Join(dir, "web.raw"), filepath.Join(dir, "other.tar")
+		if err := os.WriteFile(other, []byte("not ours"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg := testConfig(t, "export", []string{tar, raw})
+		makeTree(t, cfg.containerPath())
+		state, f, out := testState(t, cfg)
+		step := &stepExport{}
+		if action := step.Run(context.Background(), state); action != multistep.ActionContinue {
+			t.Fatalf("%s: Run: %v\n%s", outcome.name, stepError(state), out)
+		}
+		if got := state.Get(stateExported); !reflect.DeepEqual(got, []string{tar, raw}) {
+			t.Errorf("%s: exported %q; want %q", outcome.name, got, []string{tar, raw})
+		}
+		before := len(f.callLog())
+		outcome.mark(state)
+		step.Cleanup(state)
+		for _, p := range []string{tar, raw} {
+			if exists(p) == outcome.failed {
+				t.Errorf("%s: %s there after Cleanup: %v; want %v", outcome.name, p, exists(p), !outcome.failed)
+			}
+		}
+		if !exists(other) {
+			t.Errorf("%s: Cleanup removed a file the step did not write", outcome.name)
+		}
+		if calls := f.callLog()[before:]; len(calls) != 0 {
+			t.Errorf("%s: Cleanup ran %q on the host; want nothing", outcome.name, calls)
+		}
+	}
+}
+
+// A failed export leaves neither its partial file nor, once the Cleanup
+// has run, the exports written before it.
+func TestExportStepFailureLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "a.tar.gz"), filepath.Join(dir, "b.tar.xz")
+	state, f, _ := testState(t, testConfig(t, "export", []string{first, second}))
+	f.failOn["export web .tar.xz"] = errors.New("No space left on device")
+	step := &stepExport{}
+	if action := step.Run(context.Background(), state); action != multistep.ActionHalt {
+		t.Fatal("Run went on after the export failed")
+	}
+	if err := stepError(state); err == nil || err.Error() != "export to "+second+": No space left on device" {
+		t.Errorf("error %v; want the failed export named", err)
+	}
+	if !exists(first) || exists(second+".partial") {
+		t.Errorf("after Run: first export there %v (want true), partial second there %v (want false)", exists(first), exists(second+".partial"))
+	}
+	step.Cleanup(state)
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the failed build left exports: %v", entries)
+	}
 }

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
 )
 
 func TestClassifyImport(t *testing.T) {
@@ -73,5 +79,89 @@ func TestPartialImportsAreOnlyOurs(t *testing.T) {
 	got := partialImports(dir, "web")
 	if want := []string{filepath.Join(dir, ".#web0123456789abcdef")}; !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// importState is the state bag for stepImport making web from src.
+func importState(t *testing.T, src string) (*multistep.BasicStateBag, *fakeHost, *bytes.Buffer) {
+	t.Helper()
+	return testState(t, testConfig(t, "import", src, "machines_dir", defaultMachinesDir))
+}
+
+func TestImportStepReadsEachKindOfSource(t *testing.T) {
+	dir := t.TempDir()
+	tar := filepath.Join(dir, "base.tar")
+	if err := os.WriteFile(tar, tarHeader, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		src  string
+		kind importKind
+	}{{tar, importTar}, {dir, importFS}, {"https://example.invalid/base.tar.zst", pullTar}} {
+		state, f, out := importState(t, tc.src)
+		if action := (&stepImport{}).Run(context.Background(), state); action != multistep.ActionContinue {
+			t.Fatalf("%s: Run: %v\n%s", tc.src, stepError(state), out)
+		}
+		if calls, want := f.callLog(), "import "+string(tc.kind)+" "+tc.src+" web"; len(calls) != 1 || calls[0] != want {
+			t.Errorf("%s: calls %q; want %q alone", tc.src, calls, want)
+		}
+		if created, _ := state.Get(stateCreated).(bool); !created {
+			t.Errorf("%s: the image is not marked as made by this build, so a failure would leave it", tc.src)
+		}
+		if want := "Importing " + tc.src + " as web (" + string(tc.kind) + ")..."; !strings.Contains(out.String(), want) {
+			t.Errorf("%s: output does not say %q:\n%s", tc.src, want, out)
+		}
+	}
+}
+
+// A failed import may have left part of an image: it is marked as this
+// build's, for the Cleanup to remove.
+func TestImportStepFailureMarksThePartialImage(t *testing.T) {
+	state, f, _ := importState(t, "https://example.invalid/base.raw")
+	f.failOn["import"] = errors.New("importctl pull-raw failed (exit status 1): Connection refused")
+	if action := (&stepImport{}).Run(context.Background(), state); action != multistep.ActionHalt {
+		t.Fatal("Run went on after the import failed")
+	}
+	want := "import https://example.invalid/base.raw: importctl pull-raw failed (exit status 1): Connection refused"
+	if err := stepError(state); err == nil || err.Error() != want {
+		t.Errorf("error %v; want %q", err, want)
+	}
+	if created, _ := state.Get(stateCreated).(bool); !created {
+		t.Error("the partial image is not marked as this build's")
+	}
+}
+
+// Its Cleanup waits for the transfer to end and removes the image, after
+// a failure only.
+func TestImportStepCleanupRemovesTheImageAfterAFailure(t *testing.T) {
+	for _, outcome := range buildOutcomes {
+		state, f, out := importState(t, "https://example.invalid/base.tar")
+		step := &stepImport{}
+		if action := step.Run(context.Background(), state); action != multistep.ActionContinue {
+			t.Fatalf("%s: Run: %v\n%s", outcome.name, stepError(state), out)
+		}
+		outcome.mark(state)
+		step.Cleanup(state)
+		cleanup := f.callLog()[1:]
+		if outcome.failed {
+			assertCalls(t, f, "import", "importing web", "image-known web", "remove web")
+		} else if len(cleanup) != 0 {
+			t.Errorf("%s: Cleanup ran %q; want nothing", outcome.name, cleanup)
+		}
+		if f.images["web"] == outcome.failed {
+			t.Errorf("%s: web there after Cleanup: %v; want %v", outcome.name, f.images["web"], !outcome.failed)
+		}
+	}
+}
+
+// An image the step did not make, as one there before the build, is
+// never removed.
+func TestImportStepCleanupLeavesWhatItDidNotMake(t *testing.T) {
+	state, f, _ := importState(t, "https://example.invalid/base.tar")
+	f.images["web"] = true
+	state.Put("error", errors.New(`container "web" already exists`))
+	(&stepImport{}).Cleanup(state)
+	if calls := f.callLog(); len(calls) != 0 || !f.images["web"] {
+		t.Errorf("Cleanup ran %q; web there: %v; want nothing done", calls, f.images["web"])
 	}
 }

@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
 )
 
 func TestNspawnSettingsRendering(t *testing.T) {
@@ -127,5 +131,130 @@ func TestSettingsFileLifecycle(t *testing.T) {
 				t.Errorf("the user's settings file was not put back untouched: %q", got)
 			}
 		})
+	}
+}
+
+// ownSettingsDir points nspawnSettingsDir at a directory of the test's.
+func ownSettingsDir(t *testing.T) string {
+	t.Helper()
+	old := nspawnSettingsDir
+	nspawnSettingsDir = filepath.Join(t.TempDir(), "nspawn")
+	t.Cleanup(func() { nspawnSettingsDir = old })
+	return nspawnSettingsDir
+}
+
+const usersSettings = "[Exec]\nBoot=yes\n"
+
+// writeUsersSettings puts a settings file of the user's where the build
+// writes its own, and returns its inode.
+func writeUsersSettings(t *testing.T, path string) uint64 {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(usersSettings), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return inode(t, path)
+}
+
+// Its Cleanup removes the file it wrote and puts the user's back, after
+// a build that failed or one that keeps no settings; keep_settings keeps
+// the build's after a success, with the user's set aside.
+func TestSettingsStepCleanup(t *testing.T) {
+	for _, outcome := range buildOutcomes {
+		for _, keep := range []bool{false, true} {
+			for _, users := range []bool{false, true} {
+				name := fmt.Sprintf("%s, keep_settings=%v, user's file=%v", outcome.name, keep, users)
+				ownSettingsDir(t)
+				cfg := testConfig(t, "network", "none", "keep_settings", keep)
+				path, aside := cfg.settingsPath(), cfg.settingsPath()+".packer-builder-nspawn-saved"
+				var before uint64
+				if users {
+					before = writeUsersSettings(t, path)
+				}
+				state, f, out := testState(t, cfg)
+				step := &stepSettings{}
+				if action := step.Run(context.Background(), state); action != multistep.ActionContinue {
+					t.Fatalf("%s: Run: %v\n%s", name, stepError(state), out)
+				}
+				if b, _ := os.ReadFile(path); !strings.Contains(string(b), "Private=yes") {
+					t.Errorf("%s: during the build the settings file holds %q", name, b)
+				}
+				outcome.mark(state)
+				step.Cleanup(state)
+				got, _ := os.ReadFile(path)
+				switch {
+				case keep && !outcome.failed:
+					if !strings.Contains(string(got), "Private=yes") {
+						t.Errorf("%s: the build's file is gone: %q", name, got)
+					}
+					if saved, _ := os.ReadFile(aside); users && string(saved) != usersSettings {
+						t.Errorf("%s: the user's file is not kept aside: %q", name, saved)
+					}
+				case users:
+					if string(got) != usersSettings || inode(t, path) != before {
+						t.Errorf("%s: the user's file was not put back untouched: %q", name, got)
+					}
+				default:
+					if pathExists(path) {
+						t.Errorf("%s: the build's file outlived the build: %q", name, got)
+					}
+				}
+				if pathExists(aside) && !(keep && !outcome.failed && users) {
+					t.Errorf("%s: %s left behind", name, aside)
+				}
+				if calls := f.callLog(); len(calls) != 0 {
+					t.Errorf("%s: host calls %q; the step only writes a file", name, calls)
+				}
+			}
+		}
+	}
+}
+
+// When the step wrote nothing, its Cleanup touches nothing: the user's
+// file stays, and so does one set aside by an earlier build that died.
+func TestSettingsStepCleanupLeavesWhatItDidNotWrite(t *testing.T) {
+	cases := []struct {
+		name    string
+		kv      []interface{}
+		earlier bool
+		halts   bool
+	}{
+		{"no settings wanted", nil, false, false},
+		{"an earlier build's file set aside", []interface{}{"network", "none"}, true, true},
+	}
+	for _, tc := range cases {
+		ownSettingsDir(t)
+		cfg := testConfig(t, tc.kv...)
+		path, aside := cfg.settingsPath(), cfg.settingsPath()+".packer-builder-nspawn-saved"
+		before := writeUsersSettings(t, path)
+		if tc.earlier {
+			if err := os.WriteFile(aside, []byte("[Exec]\nBoot=no\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		state, _, out := testState(t, cfg)
+		step := &stepSettings{}
+		action := step.Run(context.Background(), state)
+		if (action == multistep.ActionHalt) != tc.halts {
+			t.Errorf("%s: Run %v (%v); want halt %v", tc.name, action, stepError(state), tc.halts)
+		}
+		if tc.halts {
+			want := "settings: " + aside + " is there from an earlier build; put it back as " + path + " or remove it"
+			if err := stepError(state); err == nil || err.Error() != want {
+				t.Errorf("%s: error %v; want %q", tc.name, err, want)
+			}
+		}
+		state.Put("error", errors.New("the build failed"))
+		step.Cleanup(state)
+		if got, _ := os.ReadFile(path); string(got) != usersSettings || inode(t, path) != before {
+			t.Errorf("%s: the user's file was touched: %q\n%s", tc.name, got, out)
+		}
+		if tc.earlier {
+			if got, _ := os.ReadFile(aside); string(got) != "[Exec]\nBoot=no\n" {
+				t.Errorf("%s: the earlier build's file was touched: %q", tc.name, got)
+			}
+		}
 	}
 }

@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
-	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
 )
 
 // bootJournal is what the fake's journal of a failed boot holds.
@@ -24,21 +23,22 @@ const bootJournalShown = "; its journal (journalctl -u systemd-nspawn@web) ends:
 	"    Detected unsupported legacy cgroup hierarchy, refusing execution.\n" +
 	"    systemd-nspawn@web.service: Failed with result 'exit-code'."
 
-// runStart runs stepStart for the container web against m and returns
-// the error it put in the state bag.
-func runStart(ctx context.Context, m Host, timeout time.Duration) error {
-	cfg := &Config{MachinesDir: defaultMachinesDir, timeout: timeout}
-	cfg.PackerBuildName = "web"
-	state := new(multistep.BasicStateBag)
-	state.Put(stateConfig, cfg)
-	state.Put(stateHost, m)
-	var out bytes.Buffer
-	state.Put("ui", &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: &out, ErrorWriter: &out})
+// startState is the state bag for stepStart on the container web in
+// /var/lib/machines, which machined finds without a link.
+func startState(t *testing.T, timeout time.Duration) (*multistep.BasicStateBag, *fakeHost) {
+	t.Helper()
+	cfg := testConfig(t, "machines_dir", defaultMachinesDir)
+	cfg.timeout = timeout
+	state, f, _ := testState(t, cfg)
+	return state, f
+}
+
+// runStart runs stepStart in state and returns the error it put there.
+func runStart(ctx context.Context, state multistep.StateBag) error {
 	if (&stepStart{}).Run(ctx, state) == multistep.ActionContinue {
 		return nil
 	}
-	err, _ := state.Get("error").(error)
-	return err
+	return stepError(state)
 }
 
 // Every way a boot fails ends in the container's journal, after a
@@ -77,9 +77,10 @@ func TestBootFailureShowsJournal(t *testing.T) {
 		}, 200 * time.Millisecond, `start web: the container's systemd did not accept commands within timeout 200ms (its state: not answering yet); raise "timeout"`},
 	}
 	for _, tc := range cases {
-		f := newFakeHost()
+		state, f := startState(t, tc.timeout)
 		f.journal = bootJournal
-		err := runStart(context.Background(), tc.setup(f), tc.timeout)
+		state.Put(stateHost, tc.setup(f))
+		err := runStart(context.Background(), state)
 		if err == nil {
 			t.Errorf("%s: the step succeeded; want %q and the journal", tc.name, tc.want)
 			continue
@@ -108,13 +109,13 @@ func TestBootFailureWithoutJournalGivesHint(t *testing.T) {
 			"start web: the container booted into emergency or rescue mode; its journal has nothing since the start; see journalctl -u systemd-nspawn@web"},
 	}
 	for _, tc := range cases {
-		f := newFakeHost()
+		state, f := startState(t, 5*time.Second)
 		f.journal = tc.journal
 		f.states = []string{"maintenance"}
 		if tc.failure != nil {
 			f.failOn["journal"] = tc.failure
 		}
-		err := runStart(context.Background(), f, 5*time.Second)
+		err := runStart(context.Background(), state)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%s journal: error\n%v\nwant\n%s", tc.name, err, tc.want)
 		}
@@ -138,11 +139,11 @@ func TestCancelledBootDoesNotReadJournal(t *testing.T) {
 		}},
 	}
 	for _, tc := range cases {
-		f := newFakeHost()
+		state, f := startState(t, 5*time.Second)
 		f.journal = bootJournal
 		ctx, cancel := context.WithCancel(context.Background())
 		tc.setup(f, cancel)
-		err := runStart(ctx, f, 5*time.Second)
+		err := runStart(ctx, state)
 		cancel()
 		if err == nil || !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "journal") {
 			t.Errorf("%s: error %v; want the cancel alone, no journal", tc.name, err)
@@ -179,5 +180,87 @@ func TestJournalTailIsTheEnd(t *testing.T) {
 		if got := tail.lastLines(tc.n); got != tc.want {
 			t.Errorf("%s: got %q; want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestStartBootsAndFindsTheInit(t *testing.T) {
+	cfg := testConfig(t)
+	state, f, out := testState(t, cfg)
+	if action := (&stepStart{}).Run(context.Background(), state); action != multistep.ActionContinue {
+		t.Fatalf("Run: %v\n%s", stepError(state), out)
+	}
+	// machines_dir is not machined's: the tree is linked where it looks.
+	assertCalls(t, f, "link web "+cfg.containerPath(), "start web", "system-state web")
+	if started, _ := state.Get(stateStarted).(bool); !started {
+		t.Error("the container is not marked as started, so a failure would leave it running")
+	}
+	if linked, _ := state.Get(stateLinked).(bool); !linked {
+		t.Error("the link is not marked, so it would outlive the build")
+	}
+	if initOf(state) == nil {
+		t.Errorf("the container's init was not found; calls %q", f.callLog())
+	}
+	if !strings.Contains(out.String(), "Container web is up.") {
+		t.Errorf("output does not say the container is up:\n%s", out)
+	}
+}
+
+// The start step's Cleanup stops only a container it left running: after
+// a failure, one this build made is terminated (its create step removes
+// it next), one it did not make is powered off cleanly. The link, which
+// only the build needs, goes in every case.
+func TestStartCleanupStopsWhatItStarted(t *testing.T) {
+	for _, outcome := range buildOutcomes {
+		for _, created := range []bool{true, false} {
+			name := fmt.Sprintf("%s, created=%v", outcome.name, created)
+			state, f, out := testState(t, testConfig(t))
+			f.running["web"] = outcome.failed
+			// A build that succeeded has shut the container down.
+			state.Put(stateStarted, outcome.failed)
+			state.Put(stateLinked, true)
+			state.Put(stateCreated, created)
+			outcome.mark(state)
+			(&stepStart{}).Cleanup(state)
+			var want []string
+			switch {
+			case !outcome.failed:
+				want = []string{"unlink web"}
+			case created:
+				want = []string{"terminate web", "running web", "unlink web"}
+			default:
+				want = []string{"poweroff web", "running web", "unlink web"}
+			}
+			for _, w := range want {
+				if !f.called(w) {
+					t.Errorf("%s: no %q; calls %q", name, w, f.callLog())
+				}
+			}
+			if !outcome.failed && len(f.callLog()) != 1 {
+				t.Errorf("%s: calls %q; want the unlink alone", name, f.callLog())
+			}
+			if outcome.failed && created && f.called("poweroff") {
+				t.Errorf("%s: a container the build removes was asked to power off; calls %q", name, f.callLog())
+			}
+			if f.running["web"] {
+				t.Errorf("%s: container left running\n%s", name, out)
+			}
+			if started, _ := state.Get(stateStarted).(bool); started {
+				t.Errorf("%s: still marked as started", name)
+			}
+		}
+	}
+}
+
+// A start that failed before it linked or started anything leaves its
+// Cleanup nothing to do.
+func TestStartCleanupAfterNothingStartedDoesNothing(t *testing.T) {
+	state, f, _ := testState(t, testConfig(t))
+	f.failOn["link"] = errors.New("read-only file system")
+	if action := (&stepStart{}).Run(context.Background(), state); action != multistep.ActionHalt {
+		t.Fatalf("Run went on after the link failed")
+	}
+	(&stepStart{}).Cleanup(state)
+	if calls := f.callLog(); len(calls) != 1 {
+		t.Errorf("calls %q; want only the failed link", calls)
 	}
 }

@@ -59,8 +59,8 @@ func writeTar(out io.Writer, src, prefix string, exclude []string) error {
 // addFile adds the regular file at p as name. It opens the file first and
 // takes its size from that descriptor, so the header describes the very
 // file whose body follows; by plain system calls, since an os.File costs
-// more per file (made non-blocking, offered to the runtime's poller):
-// measured on a tree of small files, a fifth of the time of writing it.
+// more per file (made non-blocking, offered to the runtime's poller), a
+// cost that on a tree of many small files is a large share of the upload.
 func (r *recordWriter) addFile(p, name string) error {
 	// O_NONBLOCK: should a FIFO have taken the file's place, the open
 	// returns instead of waiting for a writer.
@@ -131,8 +131,9 @@ func padding(size int64) int64 {
 }
 
 // maxPath is Linux's PATH_MAX. A tar name can be longer, but no tool makes
-// such a path, and each of its levels costs the host a directory: a 100 KB
-// name of "a/a/..." took 4 s to unpack and more than RemoveAll could undo.
+// such a path, and each of its levels costs the host a directory: a very
+// long name of "a/a/..." was slow to unpack and more than RemoveAll could
+// undo.
 const maxPath = 4096
 
 // extractTar unpacks a tar stream into dst. It works through os.Root, so

@@ -217,7 +217,7 @@ func TestBenchmarks(t *testing.T) {
 // memDir holds the file rows' data in the host, in memory (its /tmp is a
 // tmpfs, as nspawn gives every container, the nested ones too, where those
 // rows write): the rows time the transfer, not this machine's disk, whose
-// write speed swings by a factor of three from run to run.
+// write speed swings widely from run to run.
 const memDir = "/tmp/bench"
 
 // smallDirs is how many directories of 1024 small files the small-files
@@ -266,9 +266,9 @@ type operation struct {
 // pairsPerRound is how many runs each side of a row makes per round (1
 // if not listed), the side going first changing from one pair to the
 // next: more samples for a short row whose single runs swing widely. An
-// import ends with importd flushing the 400 MB it wrote: 0.2 to 1.1 s on
-// this disk, where the unpacking took 0.6 to 0.9 s (perf, in a throwaway
-// host).
+// import ends with importd flushing what it wrote, which on this disk
+// takes anywhere from a small part of the unpacking's time to more than
+// all of it (perf, in a throwaway host).
 var pairsPerRound = map[string]int{"import": 4}
 
 func (b *bench) operations() []operation {
@@ -502,8 +502,8 @@ const pluginComm = "packer-builder-"
 
 // watchRSS samples the peak resident set (VmHWM) of the plugin processes
 // under root, packer's process, until stop closes. It reads only that
-// small tree: scanning all of /proc as often cost the plugin side a
-// quarter of a core, on 2 cores seconds of a base build. The kernel keeps
+// small tree: scanning all of /proc as often took enough CPU to slow the
+// plugin side's builds, the very thing measured. The kernel keeps
 // the peak, so sampling misses only a process's last moments.
 func (b *bench) watchRSS(root int, stop chan struct{}) {
 	for {

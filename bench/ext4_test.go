@@ -8,13 +8,13 @@ import (
 	"strings"
 )
 
-// The host's disk here is ext4 without a journal. There, for one to six
-// minutes after files are deleted, ext4 will not hand out their inode
-// numbers again and checks each one it passes over: creating a tree right
-// after removing one (as every row does, the untimed clean-up of one side
-// just before the other side's run) crawled, a clone of the base 0.7 to
-// 4.5 s in kernel time against a steady 0.3 s on ext4 with a journal
-// (perf: three quarters of it in ext4's recently_deleted). So
+// The host's disk here is ext4 without a journal. There, for minutes
+// after files are deleted, ext4 will not hand out their inode numbers
+// again and checks each one it passes over: creating a tree right after
+// removing one (as every row does, the untimed clean-up of one side just
+// before the other side's run) crawled, a clone of the base taking many
+// times as long in the kernel as on ext4 with a journal, and never the
+// same time twice (perf put most of it in ext4's recently_deleted). So
 // /var/lib/machines is ext4 as Debian's installer makes it, in an image
 // file on that disk.
 const ext4Image = "/var/tmp/machines.ext4"
