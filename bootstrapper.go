@@ -84,8 +84,11 @@ func debootstrapArgv(opts bootstrapOptions) []string {
 	if opts.Variant != "" {
 		argv = append(argv, "--variant="+opts.Variant)
 	}
+	argv = append(argv, "--include="+strings.Join(opts.Include, ","))
+	if opts.Components != nil {
+		argv = append(argv, "--components="+strings.Join(opts.Components, ","))
+	}
 	argv = append(argv,
-		"--include="+strings.Join(opts.Include, ","),
 		"--cache-dir="+opts.CacheDir,
 		opts.Suite, opts.Target)
 	if opts.Mirror != "" {
@@ -103,8 +106,11 @@ func mmdebstrapArgv(opts bootstrapOptions) []string {
 	if opts.Variant != "" {
 		argv = append(argv, "--variant="+opts.Variant)
 	}
+	argv = append(argv, "--include="+strings.Join(opts.Include, ","))
+	if opts.Components != nil {
+		argv = append(argv, "--components="+strings.Join(opts.Components, ","))
+	}
 	argv = append(argv,
-		"--include="+strings.Join(opts.Include, ","),
 		"--hook-dir="+mmdebstrapHooks,
 		"--skip="+mmdebstrapSkipList,
 		"--setup-hook="+cacheMountHook,

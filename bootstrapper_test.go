@@ -21,6 +21,8 @@ func TestMmdebstrapArgv(t *testing.T) {
 	withAll.Variant, withAll.Mirror = "minbase", "http://127.0.0.1/debian"
 	stale := opts
 	stale.IgnoreValidUntil = true
+	contrib := opts
+	contrib.Components = []string{"main", "contrib"}
 	cases := []struct {
 		name string
 		opts bootstrapOptions
@@ -30,6 +32,8 @@ func TestMmdebstrapArgv(t *testing.T) {
 			concat(prefix, common, []string{"bookworm", "/var/lib/machines/web"})},
 		{"variant and mirror", withAll,
 			concat(prefix, []string{"--variant=minbase"}, common, []string{"bookworm", "/var/lib/machines/web", "http://127.0.0.1/debian"})},
+		{"components", contrib,
+			concat(prefix, []string{"--include=dbus,procps", "--components=main,contrib"}, common[1:], []string{"bookworm", "/var/lib/machines/web"})},
 		{"expired Release files taken", stale,
 			concat(prefix, common, []string{`--aptopt=Acquire::Check-Valid-Until "false";`, "bookworm", "/var/lib/machines/web"})},
 	}

@@ -32,6 +32,15 @@ type Config struct {
 	// The debootstrap variant: `minbase`, `buildd` or `fakechroot`
 	// (`fakechroot` with debootstrap only). Default: none passed.
 	Variant string `mapstructure:"variant"`
+	// Extra packages the bootstrapper installs in its own run (its
+	// `--include`), beside the few every image gets, such as
+	// `["nginx-light", "curl"]`: a base with them needs no provisioner.
+	// Names as Debian policy has them. Default: none.
+	Packages []string `mapstructure:"packages"`
+	// The archive components the bootstrapper installs from (its
+	// `--components`), such as `["main", "contrib", "non-free-firmware"]`;
+	// the image's apt sources get the same. Default `["main"]`.
+	Components []string `mapstructure:"components"`
 	// Where debootstrap keeps downloaded packages, so later builds skip the
 	// download; an existing directory. Parallel builds take turns on it
 	// (apt's own lock). Default `/var/cache/apt/archives`.
@@ -45,7 +54,7 @@ type Config struct {
 	// `true` keeps the freshly installed tree, before any provisioning, as
 	// a hidden read-only image in `/var/lib/machines` named
 	// `.nspawn-base-SUITE-HASH` (one per suite, variant, mirror,
-	// bootstrapper and package set), and later builds that ask for the
+	// bootstrapper, packages and components), and later builds that ask for the
 	// same base clone it instead of installing again (a snapshot on
 	// btrfs). `machinectl list-images --all` shows these images;
 	// `machinectl remove NAME` deletes one, `machinectl clean` every
@@ -258,6 +267,7 @@ func (c *Config) validate() error {
 			add(`mirror: %q is not a URL; give one like "http://HOST/debian"`, c.Mirror)
 		}
 	}
+	errs = append(errs, c.validatePackages()...)
 	if c.Variant != "" && !contains(debootstrapVariants, c.Variant) {
 		add(`variant: %q is not a debootstrap variant; use one of %s, or leave it unset`, c.Variant, strings.Join(debootstrapVariants, ", "))
 	}
@@ -298,12 +308,38 @@ func (c *Config) validate() error {
 }
 
 var (
+	// packageName is Debian policy's (5.6.1): lower case letters, digits,
+	// '+', '-' and '.', at least two, starting alphanumeric.
+	packageName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
+	// componentName is an archive component: one word, as "main" or
+	// "non-free-firmware".
+	componentName       = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 	suiteName           = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 	debootstrapVariants = []string{"minbase", "buildd", "fakechroot"}
 	// debootstrapScripts holds a script per suite debootstrap knows;
 	// tests point it elsewhere.
 	debootstrapScripts = "/usr/share/debootstrap/scripts"
 )
+
+// validatePackages checks packages and components, which go to the
+// bootstrapper only.
+func (c *Config) validatePackages() []error {
+	var errs []error
+	for _, p := range c.Packages {
+		if !packageName.MatchString(p) {
+			errs = append(errs, fmt.Errorf(`packages: %q is not a Debian package name (lower case letters, digits, "+", "-" and "."); give names only, such as "nginx-light"`, p))
+		}
+	}
+	for _, comp := range c.Components {
+		if !componentName.MatchString(comp) {
+			errs = append(errs, fmt.Errorf(`components: %q is not an archive component; give words such as "main", "contrib" or "non-free-firmware"`, comp))
+		}
+	}
+	if (len(c.Packages) > 0 || len(c.Components) > 0) && !c.bootstraps() {
+		errs = append(errs, errors.New(`packages, components: only a build that installs its tree installs packages; with "import" or "clone", install them with a provisioner`))
+	}
+	return errs
+}
 
 // checkSuite requires debootstrap to know the suite.
 func checkSuite(suite string) error {

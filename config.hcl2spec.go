@@ -21,6 +21,8 @@ type FlatConfig struct {
 	Suite               *string           `mapstructure:"suite" cty:"suite" hcl:"suite"`
 	Mirror              *string           `mapstructure:"mirror" cty:"mirror" hcl:"mirror"`
 	Variant             *string           `mapstructure:"variant" cty:"variant" hcl:"variant"`
+	Packages            []string          `mapstructure:"packages" cty:"packages" hcl:"packages"`
+	Components          []string          `mapstructure:"components" cty:"components" hcl:"components"`
 	CacheDir            *string           `mapstructure:"cache_dir" cty:"cache_dir" hcl:"cache_dir"`
 	Bootstrapper        *string           `mapstructure:"bootstrapper" cty:"bootstrapper" hcl:"bootstrapper"`
 	CacheBase           *bool             `mapstructure:"cache_base" cty:"cache_base" hcl:"cache_base"`
@@ -67,6 +69,8 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"suite":                      &hcldec.AttrSpec{Name: "suite", Type: cty.String, Required: false},
 		"mirror":                     &hcldec.AttrSpec{Name: "mirror", Type: cty.String, Required: false},
 		"variant":                    &hcldec.AttrSpec{Name: "variant", Type: cty.String, Required: false},
+		"packages":                   &hcldec.AttrSpec{Name: "packages", Type: cty.List(cty.String), Required: false},
+		"components":                 &hcldec.AttrSpec{Name: "components", Type: cty.List(cty.String), Required: false},
 		"cache_dir":                  &hcldec.AttrSpec{Name: "cache_dir", Type: cty.String, Required: false},
 		"bootstrapper":               &hcldec.AttrSpec{Name: "bootstrapper", Type: cty.String, Required: false},
 		"cache_base":                 &hcldec.AttrSpec{Name: "cache_base", Type: cty.Bool, Required: false},

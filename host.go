@@ -91,6 +91,8 @@ type execRequest struct {
 type bootstrapOptions struct {
 	Tool, Suite, Target, Mirror, Variant, CacheDir string
 	Include                                        []string
+	// Components are the archive components, or nil for main alone.
+	Components []string
 	// IgnoreValidUntil takes a mirror whose Release file has expired.
 	IgnoreValidUntil bool
 }

@@ -22,6 +22,8 @@ func TestDebootstrapArgv(t *testing.T) {
 	base := bootstrapOptions{Tool: "debootstrap", Suite: "bookworm", Target: "/var/lib/machines/web", CacheDir: "/var/cache/apt/archives", Include: []string{"dbus", "procps"}}
 	withAll := base
 	withAll.Variant, withAll.Mirror = "minbase", "http://127.0.0.1/debian"
+	contrib := base
+	contrib.Components = []string{"main", "contrib", "non-free-firmware"}
 	cases := []struct {
 		name string
 		opts bootstrapOptions
@@ -29,6 +31,7 @@ func TestDebootstrapArgv(t *testing.T) {
 	}{
 		{"defaults pass no variant or mirror", base, []string{"debootstrap", "--include=dbus,procps", "--cache-dir=/var/cache/apt/archives", "bookworm", "/var/lib/machines/web"}},
 		{"variant and mirror", withAll, []string{"debootstrap", "--variant=minbase", "--include=dbus,procps", "--cache-dir=/var/cache/apt/archives", "bookworm", "/var/lib/machines/web", "http://127.0.0.1/debian"}},
+		{"components", contrib, []string{"debootstrap", "--include=dbus,procps", "--components=main,contrib,non-free-firmware", "--cache-dir=/var/cache/apt/archives", "bookworm", "/var/lib/machines/web"}},
 	}
 	for _, tc := range cases {
 		if got := bootstrapArgv(tc.opts); !reflect.DeepEqual(got, tc.want) {
@@ -37,9 +40,36 @@ func TestDebootstrapArgv(t *testing.T) {
 	}
 }
 
+// The user's packages come after the image's own, each once.
+func TestIncludePackagesAddsTheUsers(t *testing.T) {
+	got := includePackages("bookworm", []string{"nginx-light", "dbus", "curl", "curl"})
+	want := append(append([]string(nil), basePackages...), "systemd-resolved", "nginx-light", "curl")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("include %q, want %q", got, want)
+	}
+}
+
+// main alone is the tools' default and goes unsaid; repeats go.
+func TestComponentsOption(t *testing.T) {
+	for _, tc := range []struct {
+		given []string
+		want  []string
+	}{
+		{nil, nil},
+		{[]string{"main"}, nil},
+		{[]string{"main", "main"}, nil},
+		{[]string{"main", "contrib", "main"}, []string{"main", "contrib"}},
+	} {
+		c := &Config{Components: tc.given}
+		if got := c.components(); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("components %q: got %q, want %q", tc.given, got, tc.want)
+		}
+	}
+}
+
 func TestIncludePackages(t *testing.T) {
 	for suite, wantResolved := range map[string]bool{"bookworm": true, "trixie": true, "unstable": true, "noble": true, "bullseye": false, "jammy": false} {
-		got := strings.Join(includePackages(suite), ",")
+		got := strings.Join(includePackages(suite, nil), ",")
 		if strings.Contains(got, "systemd-resolved") != wantResolved {
 			t.Errorf("suite %s: include %s; systemd-resolved wanted: %v", suite, got, wantResolved)
 		}

@@ -24,6 +24,9 @@ const basePrefix = ".nspawn-base-"
 func (c *Config) baseImageName() string {
 	o := c.bootstrapOptions()
 	key := strings.Join([]string{baseRecipe, o.Tool, o.Suite, o.Variant, o.Mirror, strings.Join(o.Include, ",")}, "\n")
+	if o.Components != nil {
+		key += "\ncomponents=" + strings.Join(o.Components, ",")
+	}
 	if o.IgnoreValidUntil {
 		key += "\nignore-valid-until"
 	}

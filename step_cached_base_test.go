@@ -124,6 +124,10 @@ func TestBaseImageNameFollowsWhatIsInstalled(t *testing.T) {
 				c.Mirror = kv[i+1]
 			case "bootstrapper":
 				c.Bootstrapper = kv[i+1]
+			case "packages":
+				c.Packages = strings.Split(kv[i+1], ",")
+			case "components":
+				c.Components = strings.Split(kv[i+1], ",")
 			}
 		}
 		c.PackerBuildName = "any"
@@ -140,10 +144,15 @@ func TestBaseImageNameFollowsWhatIsInstalled(t *testing.T) {
 	}
 	for _, kv := range [][]string{
 		{"suite", "trixie"}, {"variant", "minbase"}, {"mirror", "http://127.0.0.1/debian"}, {"bootstrapper", "mmdebstrap"},
+		{"packages", "curl"}, {"packages", "curl,nginx-light"}, {"components", "main,contrib"},
 	} {
 		if got := cfg(kv...).baseImageName(); got == plain {
 			t.Errorf("%s=%s gives the same base name %s", kv[0], kv[1], got)
 		}
+	}
+	// What the tools install anyway names no other base.
+	if got := cfg("packages", "dbus", "components", "main").baseImageName(); got != plain {
+		t.Errorf("packages [dbus] and components [main] gave base %s, not %s", got, plain)
 	}
 	long := cfg("suite", strings.Repeat("s", 80)).baseImageName()
 	for _, name := range []string{plain, long} {

@@ -21,13 +21,37 @@ var suitesWithResolvedInSystemd = []string{
 	"xenial", "bionic", "focal", "jammy", "kinetic",
 }
 
-// includePackages is the bootstrapper's --include list for suite.
-func includePackages(suite string) []string {
+// includePackages is the bootstrapper's --include list for suite: the
+// packages every image gets, then the user's, each once.
+func includePackages(suite string, extra []string) []string {
 	pkgs := append([]string(nil), basePackages...)
 	if !contains(suitesWithResolvedInSystemd, suite) {
 		pkgs = append(pkgs, "systemd-resolved")
 	}
+	for _, p := range extra {
+		if !contains(pkgs, p) {
+			pkgs = append(pkgs, p)
+		}
+	}
 	return pkgs
+}
+
+// defaultComponents is what both bootstrappers install from unless told.
+var defaultComponents = []string{"main"}
+
+// components is the components option with repeats dropped, or nil for
+// the default.
+func (c *Config) components() []string {
+	var comps []string
+	for _, comp := range c.Components {
+		if !contains(comps, comp) {
+			comps = append(comps, comp)
+		}
+	}
+	if len(comps) == 0 || strings.Join(comps, ",") == strings.Join(defaultComponents, ",") {
+		return nil
+	}
+	return comps
 }
 
 // stepBootstrap installs a fresh tree with debootstrap (or mmdebstrap)
@@ -88,7 +112,9 @@ func (c *Config) bootstrapOptions() bootstrapOptions {
 		Mirror:   c.Mirror,
 		Variant:  c.Variant,
 		CacheDir: c.CacheDir,
-		Include:  includePackages(c.Suite),
+		Include:  includePackages(c.Suite, c.Packages),
+		// The default, main, goes unsaid, as both tools assume it.
+		Components: c.components(),
 
 		IgnoreValidUntil: c.CheckValidUntil.False(),
 	}

@@ -33,7 +33,7 @@ func TestBootstrapStepInstallsAndSetsUpTheTree(t *testing.T) {
 		t.Fatalf("Run: %v\n%s", stepError(state), out)
 	}
 	assertCalls(t, maker.fakeHost,
-		"debootstrap --include="+strings.Join(includePackages("bookworm"), ",")+" --cache-dir="+cfg.CacheDir+" bookworm "+target,
+		"debootstrap --include="+strings.Join(includePackages("bookworm", nil), ",")+" --cache-dir="+cfg.CacheDir+" bookworm "+target,
 		"enable "+target+" systemd-networkd.service systemd-resolved.service")
 	if created, _ := state.Get(stateCreated).(bool); !created {
 		t.Error("the tree is not marked as made by this build, so a failure would leave it")
@@ -51,6 +51,18 @@ func TestBootstrapStepInstallsAndSetsUpTheTree(t *testing.T) {
 	if !strings.Contains(out.String(), "Installing bookworm into "+target+" with debootstrap...") {
 		t.Errorf("output does not say what is installed where:\n%s", out)
 	}
+}
+
+// packages and components reach the bootstrapper's own run.
+func TestBootstrapStepInstallsTheUsersPackages(t *testing.T) {
+	state, maker, out := bootstrapState(t, "suite", "bookworm",
+		"packages", []string{"nginx-light", "curl"}, "components", []string{"main", "contrib"})
+	cfg := state.Get(stateConfig).(*Config)
+	if action := (&stepBootstrap{}).Run(context.Background(), state); action != multistep.ActionContinue {
+		t.Fatalf("Run: %v\n%s", stepError(state), out)
+	}
+	assertCalls(t, maker.fakeHost,
+		"debootstrap --include="+strings.Join(includePackages("bookworm", nil), ",")+",nginx-light,curl --components=main,contrib --cache-dir="+cfg.CacheDir+" bookworm "+cfg.containerPath())
 }
 
 // mmdebstrap wants to make the target itself: it gets none.
