@@ -150,7 +150,8 @@ func options(configPath string) ([]option, error) {
 func typeName(goType string) string {
 	switch goType {
 	case "config.Trilean":
-		return "boolean"
+		// Unset, true or false: to a template writer a bool with a default.
+		return "bool"
 	case "time.Duration":
 		return "duration string"
 	}
