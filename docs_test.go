@@ -34,9 +34,10 @@ type errorRow struct {
 }
 
 // TestErrorsTableMatchesCode checks that the code still produces every
-// message the errors table explains: each must match, placeholders for
-// formatting verbs, a string literal (or a concatenation holding one) in
-// the plugin's own non-test Go files.
+// message the errors table explains: each must match a string literal of
+// the plugin's own non-test Go files (a concatenation counts as one, its
+// other operands as wildcards, as are formatting verbs), or such a string
+// with another filling one of its wildcards, as an error wraps another.
 func TestErrorsTableMatchesCode(t *testing.T) {
 	doc, err := os.ReadFile(builderDoc)
 	if err != nil {
@@ -59,6 +60,40 @@ func TestErrorsTableMatchesCode(t *testing.T) {
 			if !producedBy(msg, code) {
 				t.Errorf("%s:%d: no string in the code produces %q; make the row say what the code says", builderDoc, row.line, msg)
 			}
+		}
+	}
+}
+
+func TestProducedBy(t *testing.T) {
+	code := []string{
+		"timeout: %q is not positive; give a duration",
+		"%s: %q does not exist",
+		"start %s: %w",
+		"%s failed (%w): %s",
+		"%s is not one of %s",
+		"%s %s",
+		"Warning: " + "%v",
+	}
+	for i := range code {
+		code[i] = wildcardVerbs(code[i])
+	}
+	for _, tc := range []struct {
+		msg  string
+		want bool
+	}{
+		{`timeout: "…" is not positive`, true},
+		{`timeout: "…" is not negative`, false},
+		{`is not positive`, false}, // a message is the start of one
+		{`cache_dir: "…" does not exist`, true},
+		{`start NAME: machinectl start failed (…)`, true}, // one string in another
+		{`start NAME: the container vanished while booting`, false},
+		{`network: "…" is not one of veth, host, none`, true}, // a list is a value
+		{`network: "…" is not one of two or three things`, false},
+		{`unknown configuration key`, false}, // "%s %s" says nothing
+		{`Warning: …`, true},
+	} {
+		if got := producedBy(tc.msg, code); got != tc.want {
+			t.Errorf("producedBy(%q) = %v, want %v", tc.msg, got, tc.want)
 		}
 	}
 }
