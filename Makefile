@@ -38,15 +38,20 @@ $(PLUGIN): go.mod go.sum codecshim/go.mod $(wildcard *.go codecshim/*.go)
 bin/mapstructure-to-hcl2: tools/go.mod tools/go.sum
 	cd tools && $(GO) build -o ../bin/mapstructure-to-hcl2 github.com/hashicorp/packer/cmd/mapstructure-to-hcl2
 
-# Regenerate config.hcl2spec.go and the README's option table from the
-# Config struct.
+# Regenerate config.hcl2spec.go and the option list of the docs
+# (docs-partials/, included by docs/builders/nspawn.mdx) from the Config
+# struct.
+GENERATED := config.hcl2spec.go docs-partials
 generate: bin/mapstructure-to-hcl2
 	PATH="$(CURDIR)/bin:$$PATH" $(GO) generate .
-	cd tools && $(GO) run ./optionsdoc ../config.go ../README.md
+	cd tools && $(GO) run ./optionsdoc ../config.go ../docs-partials
 
-# Fails when the generated files are out of date with config.go.
+# Fails when the generated files are out of date with config.go, or new
+# ones are not committed.
 check-generate: generate
-	git diff --exit-code -- config.hcl2spec.go README.md
+	git diff --exit-code -- $(GENERATED)
+	@new="$$(git status --porcelain --untracked-files=all -- $(GENERATED))"; \
+	if [ -n "$$new" ]; then echo "generated files not committed:"; echo "$$new"; exit 1; fi
 
 # Host packages the plugin and its tests use (Debian).
 deps:
