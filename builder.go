@@ -94,6 +94,7 @@ func (b *Builder) steps() []multistep.Step {
 	return []multistep.Step{
 		&stepPrepare{},
 		create,
+		&stepSourceDate{},
 		&stepSettings{},
 		&stepStart{},
 		new(commonsteps.StepProvision),

@@ -24,6 +24,9 @@ type communicator struct {
 	// user and group run every command (exec_user, exec_group); empty
 	// means root.
 	user, group string
+	// env is set in every command's environment (a reproducible build's
+	// SOURCE_DATE_EPOCH).
+	env []string
 }
 
 var _ packersdk.Communicator = (*communicator)(nil)
@@ -36,6 +39,7 @@ func (c *communicator) Start(_ context.Context, cmd *packersdk.RemoteCmd) error 
 			Argv:   []string{"/bin/sh", "-c", cmd.Command},
 			User:   c.user,
 			Group:  c.group,
+			Env:    c.env,
 			Stdin:  cmd.Stdin,
 			Stdout: orDiscard(cmd.Stdout),
 			Stderr: orDiscard(cmd.Stderr),
@@ -167,7 +171,7 @@ func (c *communicator) run(stdin io.Reader, stdout io.Writer, argv ...string) er
 	errOut := &tailBuffer{max: 2048}
 	code, err := c.machine.Exec(c.ctx, c.name, execRequest{
 		Argv: argv, Stdin: stdin, Stdout: orDiscard(stdout), Stderr: errOut,
-		User: c.user, Group: c.group,
+		User: c.user, Group: c.group, Env: c.env,
 	})
 	if err != nil {
 		return err

@@ -104,6 +104,19 @@ type Config struct {
 	// An existing file is an error unless `-force`. In JSON one string is
 	// a list of one. Default: none.
 	Export []string `mapstructure:"export"`
+	// `true` makes the exports reproducible: two builds of the same
+	// template from the same mirror state write the same bytes. Every
+	// provisioner command runs with `SOURCE_DATE_EPOCH`; after the
+	// shutdown, what each build or boot makes anew (its journal, random
+	// seed, logs, caches with times in them) is removed or emptied, and
+	// every later time in the tree is set to `SOURCE_DATE_EPOCH`; tar
+	// exports are written by the plugin itself, in a fixed order.
+	// `SOURCE_DATE_EPOCH` in Packer's environment turns this on too and
+	// gives the time (the bootstrapper then runs with it); without it the
+	// time is the `Date` of the newest Release file in the image's package
+	// lists, which the same mirror state gives again. Directory containers
+	// only. Default `false`.
+	Reproducible bool `mapstructure:"reproducible"`
 	// `reset` shifts the container's files back to plain user ids before
 	// exporting (`systemd-nspawn --private-users=0
 	// --private-users-ownership=chown`), so the exports work on hosts
@@ -150,7 +163,9 @@ type Config struct {
 	Timeout string `mapstructure:"timeout"`
 
 	timeout time.Duration
-	ctx     interpolate.Context
+	// sourceDate is SOURCE_DATE_EPOCH from Packer's environment, if set.
+	sourceDate *time.Time
+	ctx        interpolate.Context
 }
 
 const (
@@ -290,6 +305,7 @@ func (c *Config) validate() error {
 		}
 	}
 	errs = append(errs, c.validateExport()...)
+	errs = append(errs, c.validateReproducible()...)
 	errs = append(errs, c.validateSettings()...)
 	if c.Timeout != "" {
 		d, err := time.ParseDuration(c.Timeout)

@@ -32,6 +32,7 @@ type FlatConfig struct {
 	ImportVerify        *string           `mapstructure:"import_verify" cty:"import_verify" hcl:"import_verify"`
 	Clone               *string           `mapstructure:"clone" cty:"clone" hcl:"clone"`
 	Export              []string          `mapstructure:"export" cty:"export" hcl:"export"`
+	Reproducible        *bool             `mapstructure:"reproducible" cty:"reproducible" hcl:"reproducible"`
 	ExportOwnership     *string           `mapstructure:"export_ownership" cty:"export_ownership" hcl:"export_ownership"`
 	KeepContainer       *bool             `mapstructure:"keep_container" cty:"keep_container" hcl:"keep_container"`
 	Network             *string           `mapstructure:"network" cty:"network" hcl:"network"`
@@ -80,6 +81,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"import_verify":              &hcldec.AttrSpec{Name: "import_verify", Type: cty.String, Required: false},
 		"clone":                      &hcldec.AttrSpec{Name: "clone", Type: cty.String, Required: false},
 		"export":                     &hcldec.AttrSpec{Name: "export", Type: cty.List(cty.String), Required: false},
+		"reproducible":               &hcldec.AttrSpec{Name: "reproducible", Type: cty.Bool, Required: false},
 		"export_ownership":           &hcldec.AttrSpec{Name: "export_ownership", Type: cty.String, Required: false},
 		"keep_container":             &hcldec.AttrSpec{Name: "keep_container", Type: cty.Bool, Required: false},
 		"network":                    &hcldec.AttrSpec{Name: "network", Type: cty.String, Required: false},

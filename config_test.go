@@ -270,3 +270,29 @@ func TestRelativePathsFollowTheTemplate(t *testing.T) {
 		}
 	}
 }
+
+func TestSourceDateEpochChecks(t *testing.T) {
+	dir := t.TempDir()
+	raw := filepath.Join(dir, "image.raw")
+	if err := os.WriteFile(raw, []byte("raw"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SOURCE_DATE_EPOCH", "last tuesday")
+	if _, _, err := new(Builder).Prepare(rawConfig("b", "cache_dir", dir, "machines_dir", dir)); err == nil ||
+		!strings.Contains(err.Error(), `SOURCE_DATE_EPOCH: "last tuesday" in the environment is not a number of seconds`) {
+		t.Errorf("bad SOURCE_DATE_EPOCH: %v", err)
+	}
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	if _, _, err := new(Builder).Prepare(rawConfig("b", "import", raw)); err == nil ||
+		!strings.Contains(err.Error(), `reproducible: "`+raw+`" is a raw image, and reproducible exports`) {
+		t.Errorf("raw import with SOURCE_DATE_EPOCH: %v", err)
+	}
+	t.Setenv("SOURCE_DATE_EPOCH", "")
+	if _, _, err := new(Builder).Prepare(rawConfig("b", "import", raw, "reproducible", true)); err == nil ||
+		!strings.Contains(err.Error(), `is a raw image, and reproducible exports`) {
+		t.Errorf("raw import with reproducible: %v", err)
+	}
+	if _, _, err := new(Builder).Prepare(rawConfig("b", "import", raw)); err != nil {
+		t.Errorf("plain raw import: %v", err)
+	}
+}

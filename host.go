@@ -33,8 +33,12 @@ type Host interface {
 	Import(ctx context.Context, src importSource, name string) error
 	// ExportImage writes the stopped image name to path in format.
 	ExportImage(ctx context.Context, name string, format exportFormat, path string) error
-	// MakeRawImage writes the tree at dir as an ext4 image of size bytes.
-	MakeRawImage(ctx context.Context, dir, path string, size int64) error
+	// MakeRawImage writes the tree at dir as an ext4 image of size bytes;
+	// with fixed set, one that depends on the tree alone.
+	MakeRawImage(ctx context.Context, dir, path string, size int64, fixed *rawIdentity) error
+	// Compress writes what src yields to path, compressed for format
+	// (.tar.gz, .tar.xz or .tar.zst) by that format's tool.
+	Compress(ctx context.Context, src io.Reader, format exportFormat, path string) error
 	// ResetOwnership shifts the tree at dir back to plain user ids.
 	ResetOwnership(ctx context.Context, dir string) error
 	// Importing reports whether machined still runs a transfer into name.
@@ -82,9 +86,11 @@ type Host interface {
 type execRequest struct {
 	Argv        []string
 	User, Group string
-	Stdin       io.Reader
-	Stdout      io.Writer
-	Stderr      io.Writer
+	// Env is set in the command's environment, each "NAME=VALUE".
+	Env    []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
 }
 
 // bootstrapOptions are the inputs of one debootstrap or mmdebstrap run.
@@ -225,8 +231,64 @@ func transferInto(listing, name string) bool {
 	return false
 }
 
-func (h *hostTools) MakeRawImage(ctx context.Context, dir, path string, size int64) error {
-	return h.stream(ctx, nil, "mkfs.ext4", "-q", "-F", "-d", dir, "--", path, fmt.Sprintf("%dK", size/1024))
+func (h *hostTools) MakeRawImage(ctx context.Context, dir, path string, size int64, fixed *rawIdentity) error {
+	argv, env := makeRawImageArgv(dir, path, size, fixed)
+	return h.run(ctx, nil, env, argv)
+}
+
+// rawIdentity is what mkfs.ext4 would otherwise draw at random or read
+// from the clock: the file system's UUID (also its directory hash seed)
+// and its times.
+type rawIdentity struct {
+	UUID  string
+	Epoch time.Time
+}
+
+// makeRawImageArgv is mkfs.ext4's command line, and what it needs in its
+// environment, for MakeRawImage.
+func makeRawImageArgv(dir, path string, size int64, fixed *rawIdentity) (argv, env []string) {
+	argv = []string{"mkfs.ext4", "-q", "-F", "-d", dir}
+	if fixed != nil {
+		argv = append(argv, "-U", fixed.UUID, "-E", "hash_seed="+fixed.UUID)
+		env = []string{"E2FSPROGS_FAKE_TIME=" + strconv.FormatInt(fixed.Epoch.Unix(), 10)}
+	}
+	return append(argv, "--", path, fmt.Sprintf("%dK", size/1024)), env
+}
+
+func (h *hostTools) Compress(ctx context.Context, src io.Reader, format exportFormat, path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	argv := compressArgv(format)
+	cmd := h.command(ctx, argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout = src, f
+	errOut := &tailBuffer{max: 2048}
+	cmd.Stderr = errOut
+	err = cmd.Run()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s failed (%w): %s", argv[0], err, errOut.reason())
+	}
+	return nil
+}
+
+// compressArgv compresses standard input to standard output for format,
+// the same bytes for the same input on any host: gzip without the name
+// and time it would record, xz in one thread (its threaded mode cuts the
+// stream in blocks), zstd in its threaded mode, whose output does not
+// depend on the number of threads.
+func compressArgv(format exportFormat) []string {
+	switch format {
+	case exportTarGz:
+		return []string{"gzip", "-n", "-c"}
+	case exportTarXz:
+		return []string{"xz", "-c", "-T1"}
+	default:
+		return []string{"zstd", "-q", "-c", "-T0"}
+	}
 }
 
 func (h *hostTools) ResetOwnership(ctx context.Context, dir string) error {
@@ -665,6 +727,9 @@ func execArgv(name string, req execRequest) []string {
 	}
 	if req.Group != "" {
 		argv = append(argv, "--gid="+req.Group)
+	}
+	for _, kv := range req.Env {
+		argv = append(argv, "--setenv="+kv)
 	}
 	return append(append(argv, "--"), req.Argv...)
 }

@@ -128,11 +128,27 @@ func (f *fakeHost) Importing(ctx context.Context, name string) (bool, error) {
 	return false, f.record("importing %s", name)
 }
 
-func (f *fakeHost) MakeRawImage(ctx context.Context, dir, path string, size int64) error {
-	if err := f.record("make-raw %s %s", dir, path); err != nil {
+func (f *fakeHost) MakeRawImage(ctx context.Context, dir, path string, size int64, fixed *rawIdentity) error {
+	call := fmt.Sprintf("make-raw %s %s", dir, path)
+	if fixed != nil {
+		call += fmt.Sprintf(" uuid=%s epoch=%d", fixed.UUID, fixed.Epoch.Unix())
+	}
+	if err := f.record("%s", call); err != nil {
 		return err
 	}
 	return os.WriteFile(path, []byte("raw"), 0o644)
+}
+
+// Compress stores src as it is: the tests read the tar back.
+func (f *fakeHost) Compress(ctx context.Context, src io.Reader, format exportFormat, path string) error {
+	if err := f.record("compress %s %s", format, path); err != nil {
+		return err
+	}
+	b, err := io.ReadAll(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }
 
 func (f *fakeHost) ResetOwnership(ctx context.Context, dir string) error {

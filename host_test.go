@@ -139,6 +139,11 @@ func TestExecArgvKeepsCommandApart(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
+	got = execArgv("web", execRequest{Argv: []string{"/bin/true"}, Env: []string{"SOURCE_DATE_EPOCH=1700000000"}})
+	want = []string{"systemd-run", "--machine=web", "--pipe", "--wait", "--quiet", "--collect", "--setenv=SOURCE_DATE_EPOCH=1700000000", "--", "/bin/true"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("with environment: got %q\nwant %q", got, want)
+	}
 	got = execArgv("web", execRequest{Argv: []string{"/bin/true"}, User: "app", Group: "www-data"})
 	want = []string{"systemd-run", "--machine=web", "--pipe", "--wait", "--quiet", "--collect", "--uid=app", "--gid=www-data", "--", "/bin/true"}
 	if !reflect.DeepEqual(got, want) {
@@ -514,5 +519,31 @@ func TestShellQuoteRoundTrips(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(run.Dir); len(entries) != 0 {
 		t.Errorf("the shell ran a word: %v", entries)
+	}
+}
+
+// The same input gives the same bytes on any host: no name or time in
+// gzip, xz in one thread.
+func TestCompressArgv(t *testing.T) {
+	for format, want := range map[exportFormat]string{
+		exportTarGz:   "gzip -n -c",
+		exportTarXz:   "xz -c -T1",
+		exportTarZstd: "zstd -q -c -T0",
+	} {
+		if got := strings.Join(compressArgv(format), " "); got != want {
+			t.Errorf("%s: %q, want %q", format, got, want)
+		}
+	}
+}
+
+func TestMakeRawImageArgv(t *testing.T) {
+	argv, env := makeRawImageArgv("/m/web", "/o/web.raw", 1<<30, nil)
+	if got := strings.Join(argv, " "); got != "mkfs.ext4 -q -F -d /m/web -- /o/web.raw 1048576K" || env != nil {
+		t.Errorf("plain: %q %q", got, env)
+	}
+	argv, env = makeRawImageArgv("/m/web", "/o/web.raw", 1<<30, &rawIdentity{UUID: "u", Epoch: time.Unix(1_700_000_000, 0)})
+	if got := strings.Join(argv, " "); got != "mkfs.ext4 -q -F -d /m/web -U u -E hash_seed=u -- /o/web.raw 1048576K" ||
+		!reflect.DeepEqual(env, []string{"E2FSPROGS_FAKE_TIME=1700000000"}) {
+		t.Errorf("fixed: %q %q", got, env)
 	}
 }

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -40,16 +37,7 @@ func expiredRelease(tree string, now time.Time) string {
 
 // validUntil reads a Release file's Valid-Until field.
 func validUntil(release []byte) (time.Time, bool) {
-	s := bufio.NewScanner(bytes.NewReader(release))
-	for s.Scan() {
-		value, ok := strings.CutPrefix(s.Text(), "Valid-Until:")
-		if !ok {
-			continue
-		}
-		t, err := time.Parse(time.RFC1123, strings.TrimSpace(value))
-		return t, err == nil
-	}
-	return time.Time{}, false
+	return releaseField(release, "Valid-Until")
 }
 
 // takeExpiredReleases writes the apt setting into the tree.

@@ -18,6 +18,9 @@ const (
 	// stateResolvConf is the *imageResolvConf to put back after a build
 	// on the host's network.
 	stateResolvConf = "image_resolv_conf"
+	// stateSourceDate is a reproducible build's SOURCE_DATE_EPOCH, a
+	// time.Time; absent otherwise.
+	stateSourceDate = "source_date"
 	// stateExported lists the files the export step wrote.
 	stateExported = "exported_files"
 )

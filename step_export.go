@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
@@ -46,9 +50,17 @@ func (s *stepExport) Run(ctx context.Context, state multistep.StateBag) multiste
 		partial := path + ".partial"
 		_ = os.Remove(partial)
 		var err error
-		if format == exportRaw && isDir {
-			err = m.MakeRawImage(ctx, tree, partial, rawImageSize(tree))
-		} else {
+		epoch, reproducible := state.Get(stateSourceDate).(time.Time)
+		switch {
+		case format == exportRaw && isDir:
+			var fixed *rawIdentity
+			if reproducible {
+				fixed = &rawIdentity{UUID: fixedUUID(cfg.PackerBuildName, epoch), Epoch: epoch}
+			}
+			err = m.MakeRawImage(ctx, tree, partial, rawImageSize(tree), fixed)
+		case reproducible && isDir:
+			err = exportReproducibleTar(ctx, m, tree, format, partial, epoch)
+		default:
 			err = m.ExportImage(ctx, cfg.PackerBuildName, format, partial)
 		}
 		if err == nil {
@@ -78,6 +90,47 @@ func (s *stepExport) Cleanup(state multistep.StateBag) {
 	for _, path := range s.written {
 		_ = os.Remove(path)
 	}
+}
+
+// exportReproducibleTar writes the tree as writeImageTar does, compressed
+// for format by its tool.
+func exportReproducibleTar(ctx context.Context, m Host, tree string, format exportFormat, path string, epoch time.Time) error {
+	if format == exportTar {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return err
+		}
+		err = writeImageTar(f, tree, epoch)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	pr, pw := io.Pipe()
+	written := make(chan error, 1)
+	go func() {
+		err := writeImageTar(pw, tree, epoch)
+		pw.CloseWithError(err)
+		written <- err
+	}()
+	err := m.Compress(ctx, pr, format, path)
+	// A compressor that stopped early leaves the writer blocked: free it.
+	pr.CloseWithError(io.ErrClosedPipe)
+	if werr := <-written; werr != nil && !errors.Is(werr, io.ErrClosedPipe) {
+		return fmt.Errorf("writing the tar of %s: %w", tree, werr)
+	}
+	return err
+}
+
+// fixedUUID is a UUID (version 4 in form) drawn from the build's name and
+// time instead of at random, so a reproducible raw export gets the same
+// one each time.
+func fixedUUID(name string, epoch time.Time) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("packer-builder-nspawn raw image %s %d", name, epoch.Unix())))
+	b := sum[:16]
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // rawImageSize is room for the tree in ext4: its bytes and a block per

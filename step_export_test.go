@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
 )
@@ -180,5 +183,39 @@ func TestExportStepFailureLeavesNothing(t *testing.T) {
 	step.Cleanup(state)
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("the failed build left exports: %v", entries)
+	}
+}
+
+// A reproducible build writes its tar exports itself, compressed by the
+// format's tool, and a raw one with a fixed identity.
+func TestReproducibleExport(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, "export", []string{filepath.Join(dir, "a.tar"), filepath.Join(dir, "a.tar.zst"), filepath.Join(dir, "a.raw")})
+	makeTree(t, cfg.containerPath())
+	state, f, out := testState(t, cfg)
+	epoch := time.Unix(1_700_000_000, 0)
+	state.Put(stateSourceDate, epoch)
+	if action := (&stepExport{}).Run(context.Background(), state); action != multistep.ActionContinue {
+		t.Fatalf("Run: %v\n%s", stepError(state), out)
+	}
+	assertNoCall(t, f, "export ")
+	uuid := fixedUUID("web", epoch)
+	assertCalls(t, f, "compress .tar.zst "+filepath.Join(dir, "a.tar.zst.partial"),
+		"make-raw "+cfg.containerPath()+" "+filepath.Join(dir, "a.raw.partial")+" uuid="+uuid+" epoch=1700000000")
+	var want bytes.Buffer
+	if err := writeImageTar(&want, cfg.containerPath(), epoch); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.tar", "a.tar.zst"} {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("%s is not the tree's tar (%v)", name, err)
+		}
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(uuid) {
+		t.Errorf("fixed UUID %q is not a version 4 UUID", uuid)
+	}
+	if fixedUUID("web", epoch) != uuid || fixedUUID("api", epoch) == uuid {
+		t.Error("the fixed UUID does not follow the name alone")
 	}
 }

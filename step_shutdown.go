@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer/packer-plugin-sdk/packer"
@@ -52,6 +53,13 @@ func (s *stepShutdown) Run(ctx context.Context, state multistep.StateBag) multis
 				ui.Say("Put back the image's own /etc/resolv.conf (the build used the host's).")
 			default:
 				ui.Say("Kept the /etc/resolv.conf a provisioner wrote.")
+			}
+		}
+		// Last, so that nothing written after it escapes the clamp.
+		if epoch, ok := state.Get(stateSourceDate).(time.Time); ok {
+			ui.Say("Removing what the build and its boot made anew, and clamping times (reproducible)...")
+			if err := forgetBuild(tree, epoch); err != nil {
+				return halt(state, fmt.Errorf("reproducible: clearing %s: %w", tree, err))
 			}
 		}
 	}

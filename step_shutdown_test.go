@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
 )
@@ -145,5 +146,41 @@ func TestTreePathIsATreeOnly(t *testing.T) {
 	}
 	if got := cfg.treePath(); got != cfg.containerPath() {
 		t.Errorf("treePath of a tree = %q; want %q", got, cfg.containerPath())
+	}
+}
+
+// A reproducible build's stopped tree loses what the build made anew, and
+// no time in it is later than the build's source date; a plain one keeps it.
+func TestShutdownForgetsTheBuildWhenReproducible(t *testing.T) {
+	for _, reproducible := range []bool{true, false} {
+		cfg := testConfig(t)
+		state, f, out := testState(t, cfg)
+		target := cfg.containerPath()
+		makeTree(t, target)
+		seed := filepath.Join(target, "var/lib/systemd/random-seed")
+		if err := os.MkdirAll(filepath.Dir(seed), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(seed, []byte("seed"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		epoch := time.Unix(1_700_000_000, 0)
+		if reproducible {
+			state.Put(stateSourceDate, epoch)
+		}
+		f.running["web"] = true
+		if action := (&stepShutdown{}).Run(context.Background(), state); action != multistep.ActionContinue {
+			t.Fatalf("Run: %v\n%s", stepError(state), out)
+		}
+		if pathExists(seed) == reproducible {
+			t.Errorf("reproducible %v: the random seed is there: %v", reproducible, pathExists(seed))
+		}
+		info, err := os.Stat(filepath.Join(target, "etc/machine-id"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if clamped := !info.ModTime().After(epoch); clamped != reproducible {
+			t.Errorf("reproducible %v: the emptied machine-id's time is %s", reproducible, info.ModTime())
+		}
 	}
 }
