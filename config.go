@@ -110,7 +110,9 @@ type Config struct {
 	// shutdown, what each build or boot makes anew (its journal, random
 	// seed, logs, caches with times in them) is removed or emptied, and
 	// every later time in the tree is set to `SOURCE_DATE_EPOCH`; tar
-	// exports are written by the plugin itself, in a fixed order.
+	// exports are written by the plugin itself, in a fixed order, and raw
+	// ones get a UUID drawn from the build's name and every file's access
+	// and change times set (with debugfs).
 	// `SOURCE_DATE_EPOCH` in Packer's environment turns this on too and
 	// gives the time (the bootstrapper then runs with it); without it the
 	// time is the `Date` of the newest Release file in the image's package

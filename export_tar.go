@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -197,4 +199,34 @@ func splitNul(b []byte) []string {
 		b = b[i+1:]
 	}
 	return out
+}
+
+// debugfsTimesScript is the debugfs commands that set the access and
+// change times of every file of the tree in its ext4 image to epoch.
+// debugfs reads a name in double quotes, a quote in it doubled.
+func debugfsTimesScript(dir string, epoch time.Time) (string, error) {
+	var b strings.Builder
+	at := "@" + strconv.FormatInt(epoch.Unix(), 10)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		name := "/" + rel
+		if rel == "." {
+			name = "/"
+		}
+		if strings.ContainsAny(name, "\n\r") {
+			return fmt.Errorf("reproducible: %q has a line break in its name, which debugfs cannot be given", name)
+		}
+		quoted := `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+		for _, field := range []string{"atime", "ctime"} {
+			fmt.Fprintf(&b, "sif %s %s %s\n", quoted, field, at)
+		}
+		return nil
+	})
+	return b.String(), err
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -177,5 +178,35 @@ func TestOwnerShift(t *testing.T) {
 		if got := ownerShift(statInfo{st: syscall.Stat_t{Uid: tc.uid, Gid: tc.gid}}); got != tc.want {
 			t.Errorf("root owned by %d:%d: shift %d, want %d", tc.uid, tc.gid, got, tc.want)
 		}
+	}
+}
+
+func TestDebugfsTimesScript(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{".hidden", `a "quoted" name`, "d/e"} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := debugfsTimesScript(dir, time.Unix(1_700_000_000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ""
+	for _, name := range []string{`"/"`, `"/.hidden"`, `"/a ""quoted"" name"`, `"/d"`, `"/d/e"`} {
+		want += "sif " + name + " atime @1700000000\nsif " + name + " ctime @1700000000\n"
+	}
+	if got != want {
+		t.Errorf("script:\n%s\nwant:\n%s", got, want)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "line\nbreak"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := debugfsTimesScript(dir, time.Unix(0, 0)); err == nil || !strings.Contains(err.Error(), "has a line break in its name") {
+		t.Errorf("a name with a line break: %v", err)
 	}
 }

@@ -233,7 +233,16 @@ func transferInto(listing, name string) bool {
 
 func (h *hostTools) MakeRawImage(ctx context.Context, dir, path string, size int64, fixed *rawIdentity) error {
 	argv, env := makeRawImageArgv(dir, path, size, fixed)
-	return h.run(ctx, nil, env, argv)
+	if err := h.run(ctx, nil, env, argv); err != nil || fixed == nil {
+		return err
+	}
+	// mkfs.ext4 -d copies each file's access and change times, which no
+	// one can set in the tree: debugfs sets them in the image instead.
+	script, err := debugfsTimesScript(dir, fixed.Epoch)
+	if err != nil {
+		return err
+	}
+	return h.run(ctx, strings.NewReader(script), env, []string{"debugfs", "-w", "-f", "-", path})
 }
 
 // rawIdentity is what mkfs.ext4 would otherwise draw at random or read

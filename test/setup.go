@@ -117,9 +117,9 @@ func prerequisites() error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("the end-to-end tests need root (they boot containers)")
 	}
-	for _, tool := range []string{"systemd-nspawn", "debootstrap", "zstd", "tar", "nsenter", "mkfs.ext4"} {
+	for _, tool := range []string{"systemd-nspawn", "debootstrap", "zstd", "tar", "nsenter", "mkfs.ext4", "diffoscope"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			return fmt.Errorf("%s not found: apt-get install systemd-container debootstrap zstd e2fsprogs", tool)
+			return fmt.Errorf("%s not found: apt-get install systemd-container debootstrap zstd e2fsprogs diffoscope-minimal", tool)
 		}
 	}
 	return nil
