@@ -66,6 +66,19 @@ build {
 			t.Errorf("%s%s differs between the builds: %s and %s\n%s", tool, suffix, a, b, diffoscope(first, second))
 		}
 	}
+	// The export is an image: imported back, it boots, and holds what the
+	// provisioner installed and the modes dpkg set.
+	back := h.Project("repro-back", map[string]string{"back.pkr.hcl": `
+source "nspawn" "repro-back" {
+  network = "host"
+  import  = "` + dir + `/deb-1.tar.zst"
+  timeout = "60s"
+}
+build {
+  sources = ["source.nspawn.repro-back"]
+  provisioner "shell" { inline = ["hello", "test -u /usr/bin/ping || getcap /usr/bin/ping | grep -q cap_net_raw"] }
+}`})
+	expectSuccess(t, h.packer(back, "build", "."))
 	h.noMachinesRunning()
 }
 
