@@ -20,4 +20,6 @@ const (
 	stateResolvConf = "image_resolv_conf"
 	// stateExported lists the files the export step wrote.
 	stateExported = "exported_files"
+	// stateSBOM lists the SBOM files the SBOM step wrote.
+	stateSBOM = "sbom_files"
 )
