@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -116,6 +117,11 @@ func sbomImageOf(c *Config) sbomImage {
 	switch {
 	case c.Import != "":
 		img.Bootstrapper, img.Source = "import", c.Import
+		// An SBOM is for sharing; a URL's password or signed query is not.
+		if u, err := url.Parse(c.Import); err == nil && isURL(c.Import) {
+			u.User, u.RawQuery, u.Fragment = nil, "", ""
+			img.Source = u.String()
+		}
 	case c.Clone != "":
 		img.Bootstrapper, img.Source = "clone", c.Clone
 	default:
@@ -309,8 +315,8 @@ func encodeSPDX(inv *inventory) ([]byte, error) {
 		doc.OtherLicenses = append(doc.OtherLicenses, &spdx.OtherLicense{
 			LicenseIdentifier: ref,
 			LicenseName:       name,
-			ExtractedText: fmt.Sprintf("The license named %q (or so, in other characters) in the Debian copyright files "+
-				"(/usr/share/doc/PACKAGE/copyright) of the packages that declare it, where its text is.", name),
+			ExtractedText: fmt.Sprintf("A license SPDX does not list, named %s (in SPDX's characters) in the machine-readable "+
+				"Debian copyright file (/usr/share/doc/PACKAGE/copyright) of each package that declares it; its text is there.", name),
 		})
 	}
 	// The namespace is the document's content, less the namespace.
