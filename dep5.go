@@ -22,7 +22,8 @@ func dep5Licenses(text []byte) string {
 	if len(paragraphs) == 0 || !strings.Contains(paragraphs[0]["format"], "copyright-format/1.0") {
 		return noAssertion
 	}
-	var exprs []string
+	// The licenses are ANDed: each expression's own AND terms count once.
+	var terms []string
 	seen := map[string]bool{}
 	for _, p := range paragraphs[1:] {
 		if _, ok := p["files"]; !ok {
@@ -33,24 +34,63 @@ func dep5Licenses(text []byte) string {
 		if synopsis == "" {
 			continue
 		}
-		expr := dep5Expression(synopsis)
-		if !seen[expr] {
-			seen[expr] = true
-			exprs = append(exprs, expr)
+		for _, term := range splitTopLevel(dep5Expression(synopsis), " AND ") {
+			term = unwrap(term)
+			if len(splitTopLevel(term, " OR ")) > 1 {
+				term = "(" + term + ")"
+			}
+			if !seen[term] {
+				seen[term] = true
+				terms = append(terms, term)
+			}
 		}
 	}
-	switch len(exprs) {
+	switch len(terms) {
 	case 0:
 		return noAssertion
 	case 1:
-		return exprs[0]
+		return unwrap(terms[0])
 	}
-	for i, e := range exprs {
-		if strings.Contains(e, " OR ") {
-			exprs[i] = "(" + e + ")"
+	return strings.Join(terms, " AND ")
+}
+
+// splitTopLevel splits expr at each op outside parentheses.
+func splitTopLevel(expr, op string) []string {
+	var parts []string
+	depth, start := 0, 0
+	for i := 0; i < len(expr); i++ {
+		switch {
+		case expr[i] == '(':
+			depth++
+		case expr[i] == ')':
+			depth--
+		case depth == 0 && strings.HasPrefix(expr[i:], op):
+			parts = append(parts, expr[start:i])
+			start = i + len(op)
+			i += len(op) - 1
 		}
 	}
-	return strings.Join(exprs, " AND ")
+	return append(parts, expr[start:])
+}
+
+// unwrap drops parentheses around the whole of expr.
+func unwrap(expr string) string {
+	for strings.HasPrefix(expr, "(") && strings.HasSuffix(expr, ")") {
+		depth := 0
+		for i := 0; i < len(expr); i++ {
+			switch expr[i] {
+			case '(':
+				depth++
+			case ')':
+				depth--
+			}
+			if depth == 0 && i < len(expr)-1 {
+				return expr // "(a) AND (b)"
+			}
+		}
+		expr = expr[1 : len(expr)-1]
+	}
+	return expr
 }
 
 // deb822Paragraphs splits text into paragraphs of fields, each keyed by
@@ -97,7 +137,8 @@ func dep5Expression(synopsis string) string {
 	parts := dep5CommaOp.Split(synopsis, -1)
 	expr := dep5OrExpression(parts[0])
 	for i, op := range ops {
-		expr = parenthesised(expr) + " " + strings.ToUpper(op[1]) + " " + parenthesised(dep5OrExpression(parts[i+1]))
+		o := strings.ToUpper(op[1])
+		expr = parenthesised(expr, o) + " " + o + " " + parenthesised(dep5OrExpression(parts[i+1]), o)
 	}
 	return expr
 }
@@ -111,8 +152,8 @@ func dep5OrExpression(s string) string {
 		conjuncts := dep5And.Split(alt, -1)
 		for _, term := range conjuncts {
 			t := dep5Term(term)
-			if len(conjuncts) > 1 && strings.Contains(t, " OR ") {
-				t = "(" + t + ")" // Perl's terms
+			if len(conjuncts) > 1 {
+				t = parenthesised(t, "AND") // Perl's terms
 			}
 			terms = append(terms, t)
 		}
@@ -121,8 +162,14 @@ func dep5OrExpression(s string) string {
 	return strings.Join(alternatives, " OR ")
 }
 
-func parenthesised(expr string) string {
-	if strings.Contains(expr, " AND ") || strings.Contains(expr, " OR ") {
+// parenthesised wraps expr for use as an operand of op when it has the
+// other operator at its top level.
+func parenthesised(expr, op string) string {
+	other := " OR "
+	if op == "OR" {
+		other = " AND "
+	}
+	if len(splitTopLevel(expr, other)) > 1 {
 		return "(" + expr + ")"
 	}
 	return expr
@@ -195,59 +242,77 @@ var gnuVersions = map[string][]string{
 // to SPDX identifiers, keyed in lower case; the GNU licenses are
 // gnuLicense's. An SPDX identifier itself maps to itself.
 var dep5Names = map[string]string{
-	"expat":            "MIT",
-	"mit":              "MIT",
-	"mit-0":            "MIT-0",
-	"x11":              "X11",
-	"bsd-2-clause":     "BSD-2-Clause",
-	"bsd-3-clause":     "BSD-3-Clause",
-	"bsd-4-clause":     "BSD-4-Clause",
-	"0bsd":             "0BSD",
-	"isc":              "ISC",
-	"zlib":             "Zlib",
-	"apache-1.0":       "Apache-1.0",
-	"apache-1.1":       "Apache-1.1",
-	"apache-2":         "Apache-2.0",
-	"apache-2.0":       "Apache-2.0",
-	"artistic":         "Artistic-1.0-Perl",
-	"artistic-1.0":     "Artistic-1.0",
-	"artistic-2.0":     "Artistic-2.0",
-	"perl":             "GPL-1.0-or-later OR Artistic-1.0-Perl",
-	"public-domain":    "LicenseRef-public-domain",
-	"mpl-1.1":          "MPL-1.1",
-	"mpl-2.0":          "MPL-2.0",
-	"cc0":              "CC0-1.0",
-	"cc0-1.0":          "CC0-1.0",
-	"cc-by-3.0":        "CC-BY-3.0",
-	"cc-by-4.0":        "CC-BY-4.0",
-	"cc-by-sa-3.0":     "CC-BY-SA-3.0",
-	"cc-by-sa-4.0":     "CC-BY-SA-4.0",
-	"epl-1.0":          "EPL-1.0",
-	"epl-2.0":          "EPL-2.0",
-	"psf-2":            "PSF-2.0",
-	"psf-2.0":          "PSF-2.0",
-	"python-2.0":       "Python-2.0",
-	"openssl":          "OpenSSL",
-	"bsl-1.0":          "BSL-1.0",
-	"boost-1.0":        "BSL-1.0",
-	"curl":             "curl",
-	"ftl":              "FTL",
-	"ijg":              "IJG",
-	"libpng":           "Libpng",
-	"libpng-2.0":       "libpng-2.0",
-	"ofl-1.1":          "OFL-1.1",
-	"sil-ofl-1.1":      "OFL-1.1",
-	"unicode-dfs-2016": "Unicode-DFS-2016",
-	"ruby":             "Ruby",
-	"sleepycat":        "Sleepycat",
-	"tcl":              "TCL",
-	"info-zip":         "Info-ZIP",
-	"postgresql":       "PostgreSQL",
-	"hpnd":             "HPND",
-	"ntp":              "NTP",
-	"wtfpl":            "WTFPL",
-	"unlicense":        "Unlicense",
-	"bzip2-1.0.6":      "bzip2-1.0.6",
+	"expat":                    "MIT",
+	"mit":                      "MIT",
+	"mit-0":                    "MIT-0",
+	"x11":                      "X11",
+	"bsd-2-clause":             "BSD-2-Clause",
+	"bsd-3-clause":             "BSD-3-Clause",
+	"bsd-4-clause":             "BSD-4-Clause",
+	"0bsd":                     "0BSD",
+	"isc":                      "ISC",
+	"zlib":                     "Zlib",
+	"apache-1.0":               "Apache-1.0",
+	"apache-1.1":               "Apache-1.1",
+	"apache-2":                 "Apache-2.0",
+	"apache-2.0":               "Apache-2.0",
+	"artistic":                 "Artistic-1.0-Perl",
+	"artistic-1.0":             "Artistic-1.0",
+	"artistic-2.0":             "Artistic-2.0",
+	"perl":                     "GPL-1.0-or-later OR Artistic-1.0-Perl",
+	"public-domain":            "LicenseRef-public-domain",
+	"mpl-1.1":                  "MPL-1.1",
+	"mpl-2.0":                  "MPL-2.0",
+	"cc0":                      "CC0-1.0",
+	"cc0-1.0":                  "CC0-1.0",
+	"cc-by-3.0":                "CC-BY-3.0",
+	"cc-by-4.0":                "CC-BY-4.0",
+	"cc-by-sa-3.0":             "CC-BY-SA-3.0",
+	"cc-by-sa-4.0":             "CC-BY-SA-4.0",
+	"epl-1.0":                  "EPL-1.0",
+	"epl-2.0":                  "EPL-2.0",
+	"psf-2":                    "PSF-2.0",
+	"psf-2.0":                  "PSF-2.0",
+	"python-2.0":               "Python-2.0",
+	"openssl":                  "OpenSSL",
+	"bsl-1.0":                  "BSL-1.0",
+	"boost-1.0":                "BSL-1.0",
+	"curl":                     "curl",
+	"ftl":                      "FTL",
+	"ijg":                      "IJG",
+	"libpng":                   "Libpng",
+	"libpng-2.0":               "libpng-2.0",
+	"ofl-1.1":                  "OFL-1.1",
+	"sil-ofl-1.1":              "OFL-1.1",
+	"unicode-dfs-2016":         "Unicode-DFS-2016",
+	"ruby":                     "Ruby",
+	"sleepycat":                "Sleepycat",
+	"tcl":                      "TCL",
+	"info-zip":                 "Info-ZIP",
+	"postgresql":               "PostgreSQL",
+	"hpnd":                     "HPND",
+	"ntp":                      "NTP",
+	"wtfpl":                    "WTFPL",
+	"unlicense":                "Unlicense",
+	"bzip2-1.0.6":              "bzip2-1.0.6",
+	"beerware":                 "Beerware",
+	"fsfap":                    "FSFAP",
+	"fsful":                    "FSFUL",
+	"fsfullr":                  "FSFULLR",
+	"latex2e":                  "Latex2e",
+	"afl-2.1":                  "AFL-2.1",
+	"afl-3.0":                  "AFL-3.0",
+	"mit-cmu":                  "MIT-CMU",
+	"openldap-2.8":             "OLDAP-2.8",
+	"bsd-3-clause-attribution": "BSD-3-Clause-Attribution",
+	"bsd-4-clause-uc":          "BSD-4-Clause-UC",
+	"cc-by-sa-2.0":             "CC-BY-SA-2.0",
+	"cc-by-2.0":                "CC-BY-2.0",
+	"mpl-1.0":                  "MPL-1.0",
+	"ncsa":                     "NCSA",
+	"w3c":                      "W3C",
+	"vim":                      "Vim",
+	"zpl-2.1":                  "ZPL-2.1",
 }
 
 // spdxLicenseID is the SPDX identifier (or, for Perl's terms, expression)
@@ -299,8 +364,9 @@ var dep5Exceptions = map[string]string{
 // spdxExceptionID is SPDX's identifier for the exception phrase ("OpenSSL
 // exception", "Autoconf exception") attached to the license id, or "".
 func spdxExceptionID(phrase, license string) string {
+	// "Font exception", "BISON-EXCEPTION", "Autoconf-data exception".
 	name := strings.ToLower(strings.TrimSpace(phrase))
-	name = strings.TrimSpace(strings.TrimSuffix(name, "exception"))
+	name = strings.Trim(strings.TrimSuffix(name, "exception"), " -")
 	if name == "autoconf" {
 		// The autoconf exceptions differ by the GPL they go with.
 		switch {

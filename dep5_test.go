@@ -54,6 +54,13 @@ func TestDep5Licenses(t *testing.T) {
 		{"one license", bashCopyright, "GPL-3.0-or-later"},
 		{"mixed", mixedCopyright, "(GPL-2.0-or-later OR Artistic-1.0-Perl) AND MIT AND " +
 			"LicenseRef-GPL-2-plus-with-OpenSSL-exception AND GPL-3.0-or-later WITH Font-exception-2.0 AND LicenseRef-public-domain"},
+		// Each license counts once, even inside another's expression.
+		{"repeated", "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n" +
+			"Files: *\nLicense: GPL-2+\n\nFiles: a\nLicense: GPL-2+ and curl\n\nFiles: b\nLicense: GPL-2+ or Artistic, and curl\n\n" +
+			"Files: c\nLicense: Artistic or GPL-2+\n\nFiles: d\nLicense: GPL-2.0+\n",
+			"GPL-2.0-or-later AND curl AND (GPL-2.0-or-later OR Artistic-1.0-Perl) AND (Artistic-1.0-Perl OR GPL-2.0-or-later)"},
+		{"one alternative", "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: GPL-2+ or Artistic\n",
+			"GPL-2.0-or-later OR Artistic-1.0-Perl"},
 		{"not machine-readable", oldCopyright, noAssertion},
 		{"empty", "", noAssertion},
 		{"header only", "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: x\nLicense: MIT\n", noAssertion},
@@ -101,6 +108,8 @@ func TestDep5Expression(t *testing.T) {
 		{"GPL-3+ with Autoconf exception", "GPL-3.0-or-later WITH Autoconf-exception-3.0"},
 		{"GPL-2 with Linux-syscall-note exception", "GPL-2.0-only WITH Linux-syscall-note"},
 		{"GPL-2+ with OpenSSL exception", "LicenseRef-GPL-2-plus-with-OpenSSL-exception"},
+		{"GPL-3+ WITH BISON-EXCEPTION", "GPL-3.0-or-later WITH Bison-exception-2.2"},
+		{"MIT and GPL-2+, or Perl", "(MIT AND GPL-2.0-or-later) OR GPL-1.0-or-later OR Artistic-1.0-Perl"},
 		{"Perl with Font exception", "LicenseRef-Perl-with-Font-exception"},
 		{"Custom with Font exception", "LicenseRef-Custom-with-Font-exception"},
 		{"BSD-like (see below)", "LicenseRef-BSD-like--see-below-"},
