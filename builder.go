@@ -76,11 +76,12 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 		return nil, errors.New("build was halted")
 	}
 	files, _ := state.Get(stateExported).([]string)
-	return &artifact{config: cfg, machine: m, files: files}, nil
+	sboms, _ := state.Get(stateSBOM).([]string)
+	return &artifact{config: cfg, machine: m, files: files, sboms: sboms}, nil
 }
 
 // steps is the build: make the container one way, boot it, provision it,
-// shut it down.
+// list what it holds, shut it down.
 func (b *Builder) steps() []multistep.Step {
 	var create multistep.Step = &stepBootstrap{}
 	switch {
@@ -98,6 +99,7 @@ func (b *Builder) steps() []multistep.Step {
 		&stepSettings{},
 		&stepStart{},
 		new(commonsteps.StepProvision),
+		&stepSBOM{},
 		&stepShutdown{},
 		&stepExport{},
 	}

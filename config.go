@@ -127,6 +127,19 @@ type Config struct {
 	// `false` removes the container once it is exported, for pipelines
 	// that only want the files; needs `export`. Default `true`.
 	KeepContainer config.Trilean `mapstructure:"keep_container"`
+	// Files to write a software bill of materials of the finished
+	// container to, the format from each suffix: `.spdx.json` (SPDX 2.3)
+	// or `.cdx.json` (CycloneDX 1.6). Each lists every package installed
+	// once the provisioners have run (name, version, architecture, source
+	// package, package URL, and the license where its copyright file is
+	// machine-readable), read from the container's dpkg database, so it
+	// works however the container was made. `SOURCE_DATE_EPOCH` in the
+	// environment sets their time, so identical builds give identical
+	// files. Relative paths are relative to the template's directory.
+	// They are the artifact's files, as the exports are. An existing file
+	// is an error unless `-force`. In JSON one string is a list of one.
+	// Default: none.
+	SBOM []string `mapstructure:"sbom"`
 	// The container's network while it is built: `veth` (what
 	// `machinectl start` gives, a virtual link to the host, which needs
 	// systemd-networkd there), `host` (share the host's network, for hosts
@@ -222,6 +235,11 @@ func (c *Config) applyDefaults() {
 			c.Export[i] = c.absolute(path)
 		}
 	}
+	for i, path := range c.SBOM {
+		if path != "" {
+			c.SBOM[i] = c.absolute(path)
+		}
+	}
 	if c.Import != "" && !isURL(c.Import) && !strings.Contains(c.Import, "://") {
 		c.Import = c.absolute(c.Import)
 	}
@@ -308,6 +326,7 @@ func (c *Config) validate() error {
 	}
 	errs = append(errs, c.validateExport()...)
 	errs = append(errs, c.validateReproducible()...)
+	errs = append(errs, c.validateSBOM()...)
 	errs = append(errs, c.validateSettings()...)
 	if c.Timeout != "" {
 		d, err := time.ParseDuration(c.Timeout)

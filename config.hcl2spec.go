@@ -35,6 +35,7 @@ type FlatConfig struct {
 	Reproducible        *bool             `mapstructure:"reproducible" cty:"reproducible" hcl:"reproducible"`
 	ExportOwnership     *string           `mapstructure:"export_ownership" cty:"export_ownership" hcl:"export_ownership"`
 	KeepContainer       *bool             `mapstructure:"keep_container" cty:"keep_container" hcl:"keep_container"`
+	SBOM                []string          `mapstructure:"sbom" cty:"sbom" hcl:"sbom"`
 	Network             *string           `mapstructure:"network" cty:"network" hcl:"network"`
 	Bind                []string          `mapstructure:"bind" cty:"bind" hcl:"bind"`
 	BindReadOnly        []string          `mapstructure:"bind_ro" cty:"bind_ro" hcl:"bind_ro"`
@@ -84,6 +85,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"reproducible":               &hcldec.AttrSpec{Name: "reproducible", Type: cty.Bool, Required: false},
 		"export_ownership":           &hcldec.AttrSpec{Name: "export_ownership", Type: cty.String, Required: false},
 		"keep_container":             &hcldec.AttrSpec{Name: "keep_container", Type: cty.Bool, Required: false},
+		"sbom":                       &hcldec.AttrSpec{Name: "sbom", Type: cty.List(cty.String), Required: false},
 		"network":                    &hcldec.AttrSpec{Name: "network", Type: cty.String, Required: false},
 		"bind":                       &hcldec.AttrSpec{Name: "bind", Type: cty.List(cty.String), Required: false},
 		"bind_ro":                    &hcldec.AttrSpec{Name: "bind_ro", Type: cty.List(cty.String), Required: false},

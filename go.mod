@@ -10,10 +10,15 @@ go 1.26
 // in, gives syncfs, which package syscall lacks on amd64. protobuf, at the
 // version packer already builds in, encodes the config spec for Packer's
 // protocol v2 (protowire only). The codec is the shim below, where the
-// plugin hooks that encoding in.
+// plugin hooks that encoding in. cyclonedx-go and spdx/tools-golang are
+// the reference Go models and writers of the two SBOM formats (`sbom`),
+// so the files follow each spec without hand-made JSON; neither moves
+// any version above (spdx brings only anchore/go-struct-converter).
 require (
+	github.com/CycloneDX/cyclonedx-go v0.12.0
 	github.com/hashicorp/hcl/v2 v2.6.0
 	github.com/hashicorp/packer v1.6.6
+	github.com/spdx/tools-golang v0.5.7
 	github.com/ugorji/go/codec v1.2.8
 	github.com/zclconf/go-cty v1.4.0
 	golang.org/x/sys v0.0.0-20200930185726-fdedc70b468f
@@ -26,6 +31,7 @@ require (
 	github.com/Azure/go-ntlmssp v0.0.0-20191115201650-bad6df29494a // indirect
 	github.com/ChrisTrenkamp/goxpath v0.0.0-20170922090931-c385f95c6022 // indirect
 	github.com/agext/levenshtein v1.2.1 // indirect
+	github.com/anchore/go-struct-converter v0.1.0 // indirect
 	github.com/apparentlymart/go-textseg/v12 v12.0.0 // indirect
 	github.com/armon/go-metrics v0.0.0-20190430140413-ec5e00d3c878 // indirect
 	github.com/aws/aws-sdk-go v1.36.0 // indirect

@@ -740,5 +740,13 @@ func execArgv(name string, req execRequest) []string {
 	for _, kv := range req.Env {
 		argv = append(argv, "--setenv="+kv)
 	}
-	return append(append(argv, "--"), req.Argv...)
+	argv = append(argv, "--")
+	// The container's service manager replaces $NAME and ${NAME} in a
+	// command's arguments with its environment's (systemd.service(5),
+	// "Command lines"), and Debian 12's systemd-run cannot turn that off:
+	// every $ is doubled, which reaches the command as one.
+	for _, a := range req.Argv {
+		argv = append(argv, strings.ReplaceAll(a, "$", "$$"))
+	}
+	return argv
 }

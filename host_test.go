@@ -135,7 +135,8 @@ func TestExportArgv(t *testing.T) {
 
 func TestExecArgvKeepsCommandApart(t *testing.T) {
 	got := execArgv("web", execRequest{Argv: []string{"/bin/cat", "--", "/tmp/a b;$(reboot)"}})
-	want := []string{"systemd-run", "--machine=web", "--pipe", "--wait", "--quiet", "--collect", "--", "/bin/cat", "--", "/tmp/a b;$(reboot)"}
+	// Each $ doubled: the container's service manager halves them again.
+	want := []string{"systemd-run", "--machine=web", "--pipe", "--wait", "--quiet", "--collect", "--", "/bin/cat", "--", "/tmp/a b;$$(reboot)"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
@@ -435,7 +436,9 @@ func TestHostCommandsAreLogged(t *testing.T) {
 				` '--setup-hook=mkdir -p "$1/var/cache/apt/archives" && mount --bind "$NSPAWN_CACHE_DIR" "$1/var/cache/apt/archives"'` +
 				` '--setup-hook=` + strings.ReplaceAll(unsafeIOHook, "'", `'\''`) + `'` +
 				` '--customize-hook=umount "$1/var/cache/apt/archives"' trixie /m/web`: "exit status 0"}},
-		{"a pipeline", map[string]string{"zstd": "echo data", "machinectl": "cat >/dev/null; exit 4"},
+		// /bin/cat: PATH holds only the fakes, and a consumer that cannot
+		// read would leave the producer a broken pipe.
+		{"a pipeline", map[string]string{"zstd": "echo data", "machinectl": "/bin/cat >/dev/null; exit 4"},
 			func(h *hostTools) error {
 				return h.Import(context.Background(), importSource{Kind: importTarZstd, Path: archive}, "web")
 			},

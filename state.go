@@ -23,4 +23,6 @@ const (
 	stateSourceDate = "source_date"
 	// stateExported lists the files the export step wrote.
 	stateExported = "exported_files"
+	// stateSBOM lists the SBOM files the SBOM step wrote.
+	stateSBOM = "sbom_files"
 )
