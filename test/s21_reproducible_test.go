@@ -10,9 +10,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+	spdxjson "github.com/spdx/tools-golang/json"
 )
 
 // Two builds of one template from the same mirror state, minutes apart,
@@ -32,6 +37,7 @@ source "nspawn" "repro-deb" {
   reproducible = true
   timeout      = "90s"
   export       = ["deb-${var.round}.tar", "deb-${var.round}.tar.zst", "deb-${var.round}.raw"]
+  sbom         = ["deb-${var.round}.spdx.json", "deb-${var.round}.cdx.json"]
 }
 source "nspawn" "repro-mm" {
   network      = "host"
@@ -42,6 +48,7 @@ source "nspawn" "repro-mm" {
   reproducible = true
   timeout      = "90s"
   export       = ["mm-${var.round}.tar", "mm-${var.round}.tar.zst", "mm-${var.round}.raw"]
+  sbom         = ["mm-${var.round}.spdx.json", "mm-${var.round}.cdx.json"]
 }
 build {
   sources = ["source.nspawn.repro-deb", "source.nspawn.repro-mm"]
@@ -56,7 +63,7 @@ build {
 		expectSuccess(t, r)
 	}
 	for _, tool := range []string{"deb", "mm"} {
-		for _, suffix := range []string{".tar", ".tar.zst", ".raw"} {
+		for _, suffix := range []string{".tar", ".tar.zst", ".raw", ".spdx.json", ".cdx.json"} {
 			first, second := h.Path(dir+"/"+tool+"-1"+suffix), h.Path(dir+"/"+tool+"-2"+suffix)
 			a, b := sha256File(t, first), sha256File(t, second)
 			if a == b {
@@ -66,20 +73,131 @@ build {
 			t.Errorf("%s%s differs between the builds: %s and %s\n%s", tool, suffix, a, b, diffoscope(first, second))
 		}
 	}
+	// Each SBOM lists what dpkg has installed, the provisioner's hello too.
+	for _, name := range []string{"deb", "mm"} {
+		checkSBOMs(t, h, "repro-"+name, h.Path(dir+"/"+name+"-2"))
+	}
 	// The export is an image: imported back, it boots, and holds what the
-	// provisioner installed and the modes dpkg set.
+	// provisioner installed and the modes dpkg set. The SBOM of an import
+	// and of a clone lists what they hold.
 	back := h.Project("repro-back", map[string]string{"back.pkr.hcl": `
 source "nspawn" "repro-back" {
   network = "host"
   import  = "` + dir + `/deb-1.tar.zst"
   timeout = "60s"
+  sbom    = ["back.spdx.json", "back.cdx.json"]
+}
+source "nspawn" "repro-clone" {
+  network = "host"
+  clone   = "repro-mm"
+  timeout = "60s"
+  sbom    = ["clone.spdx.json", "clone.cdx.json"]
 }
 build {
-  sources = ["source.nspawn.repro-back"]
-  provisioner "shell" { inline = ["hello", "test -u /usr/bin/ping || getcap /usr/bin/ping | grep -q cap_net_raw"] }
+  sources = ["source.nspawn.repro-back", "source.nspawn.repro-clone"]
+  provisioner "shell" {
+    environment_vars = ["DOLLARS=a$b$${c}"]
+    inline = [
+      "hello",
+      "test -u /usr/bin/ping || getcap /usr/bin/ping | grep -q cap_net_raw",
+      "test \"$DOLLARS\" = 'a$b$${c}' || { echo \"environment_vars arrived as $DOLLARS\"; exit 1; }",
+      "apt-get install -y -q tree",
+    ]
+  }
 }`})
 	expectSuccess(t, h.packer(back, "build", "."))
+	checkSBOMs(t, h, "repro-back", h.Path(back+"/back"))
+	checkSBOMs(t, h, "repro-clone", h.Path(back+"/clone"))
 	h.noMachinesRunning()
+}
+
+// checkSBOMs checks that both SBOMs at prefix (.spdx.json, .cdx.json)
+// parse with their formats' libraries and list exactly the packages dpkg
+// has installed in the container name, name for name and version for
+// version.
+func checkSBOMs(t *testing.T, h *Host, name, prefix string) {
+	t.Helper()
+	out := h.Run("chroot", "/var/lib/machines/"+name, "dpkg-query", "-W", "-f", "${db:Status-Status} ${Package} ${Version}\n")
+	var want []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "installed" {
+			want = append(want, f[1]+" "+f[2])
+		}
+	}
+	sort.Strings(want)
+	if !slices.Contains(want, "hello "+versionOf(want, "hello")) || len(want) < 80 {
+		t.Errorf("%s: dpkg lists %d packages, hello not among them", name, len(want))
+	}
+
+	spdxFile, err := os.Open(prefix + ".spdx.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spdxFile.Close()
+	doc, err := spdxjson.Read(spdxFile)
+	if err != nil {
+		t.Fatalf("%s.spdx.json does not parse: %v", prefix, err)
+	}
+	var spdxPackages []string
+	for _, p := range doc.Packages {
+		if p.PrimaryPackagePurpose == "CONTAINER" {
+			if p.PackageName != name {
+				t.Errorf("%s.spdx.json: the image is named %q", prefix, p.PackageName)
+			}
+			continue
+		}
+		spdxPackages = append(spdxPackages, p.PackageName+" "+p.PackageVersion)
+	}
+	sort.Strings(spdxPackages)
+	if !slices.Equal(spdxPackages, want) {
+		t.Errorf("%s.spdx.json lists other packages than dpkg:\n%s", prefix, listDiff(spdxPackages, want))
+	}
+
+	cdxFile, err := os.Open(prefix + ".cdx.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cdxFile.Close()
+	var bom cdx.BOM
+	if err := cdx.NewBOMDecoder(cdxFile, cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
+		t.Fatalf("%s.cdx.json does not parse: %v", prefix, err)
+	}
+	if bom.Metadata == nil || bom.Metadata.Component == nil || bom.Metadata.Component.Name != name || bom.Components == nil {
+		t.Fatalf("%s.cdx.json: no image or no components", prefix)
+	}
+	var cdxPackages []string
+	for _, c := range *bom.Components {
+		cdxPackages = append(cdxPackages, c.Name+" "+c.Version)
+	}
+	sort.Strings(cdxPackages)
+	if !slices.Equal(cdxPackages, want) {
+		t.Errorf("%s.cdx.json lists other packages than dpkg:\n%s", prefix, listDiff(cdxPackages, want))
+	}
+}
+
+func versionOf(list []string, name string) string {
+	for _, l := range list {
+		if n, v, _ := strings.Cut(l, " "); n == name {
+			return v
+		}
+	}
+	return ""
+}
+
+// listDiff is what one list has and the other lacks.
+func listDiff(got, want []string) string {
+	var b strings.Builder
+	for _, g := range got {
+		if !slices.Contains(want, g) {
+			b.WriteString("  only in the SBOM: " + g + "\n")
+		}
+	}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			b.WriteString("  only in dpkg: " + w + "\n")
+		}
+	}
+	return b.String()
 }
 
 func sha256File(t *testing.T, path string) string {
