@@ -43,6 +43,9 @@ func envInt(name string, def int) int {
 
 func TestMain(m *testing.M) { e2e.Main(m) }
 
+// benchPackages are the packages row's extra packages.
+var benchPackages = []string{"nginx-light", "curl"}
+
 // commandCount is how many "true" provisioners the communicator row runs.
 const commandCount = 100
 
@@ -67,6 +70,41 @@ source "nspawn" "b-mm" {
   mirror       = var.mirror
   bootstrapper = "mmdebstrap"
   timeout      = "90s"
+}
+source "nspawn" "b-pkgs" {
+  network  = "host"
+  suite    = "bookworm"
+  variant  = "minbase"
+  mirror   = var.mirror
+  packages = ["` + strings.Join(benchPackages, `", "`) + `"]
+  timeout  = "90s"
+}
+source "nspawn" "b-mm-pkgs" {
+  network      = "host"
+  suite        = "bookworm"
+  variant      = "minbase"
+  mirror       = var.mirror
+  bootstrapper = "mmdebstrap"
+  packages     = ["` + strings.Join(benchPackages, `", "`) + `"]
+  timeout      = "90s"
+}
+source "nspawn" "b-pkgs-prov" {
+  network = "host"
+  suite   = "bookworm"
+  variant = "minbase"
+  mirror  = var.mirror
+  timeout = "90s"
+}
+source "nspawn" "b-export" {
+  clone   = "base"
+  network = "host"
+  export  = ["/tmp/b-export.tar.zst"]
+}
+source "nspawn" "b-export-repro" {
+  clone        = "base"
+  network      = "host"
+  reproducible = true
+  export       = ["/tmp/b-export-repro.tar.zst"]
 }
 source "nspawn" "b-cache" {
   network = "host"
@@ -98,6 +136,13 @@ source "nspawn" "b-import" {
 }
 build {
   sources = ["source.nspawn.b-deb", "source.nspawn.b-mm", "source.nspawn.b-cache", "source.nspawn.b-import"]
+}
+build {
+  sources = ["source.nspawn.b-pkgs", "source.nspawn.b-mm-pkgs", "source.nspawn.b-export", "source.nspawn.b-export-repro"]
+}
+build {
+  sources = ["source.nspawn.b-pkgs-prov"]
+  provisioner "shell" { inline = ["apt-get install -y -q ` + strings.Join(benchPackages, " ") + `"] }
 }
 build {
   sources = ["source.nspawn.b-cycle"]
@@ -281,6 +326,31 @@ func (b *bench) operations() []operation {
 			b.add("mmdebstrap", true, b.build("b-mm").total)
 			b.h.Run("machinectl", "remove", "b-mm")
 		}, func() { b.rawOp("mmdebstrap", "/var/lib/machines/raw-mm", b.mirror) }},
+		{"packages", func() { // a base with packages, against the base and a provisioner's apt-get
+			b.add("packages", true, b.build("b-pkgs").total)
+			b.h.Run("machinectl", "remove", "b-pkgs")
+			b.add("packages-provisioned", false, b.build("b-pkgs-prov").total)
+			b.h.Run("machinectl", "remove", "b-pkgs-prov")
+		}, func() {
+			b.rawOp("debootstrap", "/var/lib/machines/raw-pkgs", b.mirror, strings.Join(benchPackages, ","), "packages")
+		}},
+		{"mmdebstrap-packages", func() {
+			b.add("mmdebstrap-packages", true, b.build("b-mm-pkgs").total)
+			b.h.Run("machinectl", "remove", "b-mm-pkgs")
+		}, func() {
+			b.rawOp("mmdebstrap", "/var/lib/machines/raw-mm-pkgs", b.mirror, strings.Join(benchPackages, ","), "mmdebstrap-packages")
+		}},
+		{"export", func() { // the same container exported plainly and reproducibly, in turns
+			r := b.build("b-export")
+			b.add("export", false, r.between("Exporting b-export to", "Build 'nspawn.b-export' finished"))
+			b.h.Run("machinectl", "remove", "b-export")
+			b.h.Run("rm", "-f", "/tmp/b-export.tar.zst")
+		}, func() {
+			r := b.build("b-export-repro")
+			b.add("export", true, r.between("Exporting b-export-repro to", "Build 'nspawn.b-export-repro' finished"))
+			b.h.Run("machinectl", "remove", "b-export-repro")
+			b.h.Run("rm", "-f", "/tmp/b-export-repro.tar.zst")
+		}},
 		{"cache_base", func() {
 			// The cache_base row: a build that fills the cache, then one
 			// that clones from it.

@@ -63,23 +63,24 @@ calls() {
 op=$1
 shift
 case $op in
-debootstrap) # DIR MIRROR
+debootstrap) # DIR MIRROR [EXTRA ROW]: EXTRA packages added to the include list,
+	# timed as ROW
 	t0=$(now)
-	debootstrap --variant=minbase --include=$INCLUDE --cache-dir=$CACHE bookworm "$1" "$2" >/dev/null
-	result debootstrap "$t0" "$(now)"
+	debootstrap --variant=minbase --include=$INCLUDE${3:+,$3} --cache-dir=$CACHE bookworm "$1" "$2" >/dev/null
+	result "${4:-debootstrap}" "$t0" "$(now)"
 	rm -rf "$1"
 	;;
-mmdebstrap) # DIR MIRROR: the plugin's command line, cache hooks included, but not
-	# its unsafe-io hook: mmdebstrap as a user would run it for the same image
+mmdebstrap) # DIR MIRROR [EXTRA ROW]: the plugin's command line, cache hooks included,
+	# but not its unsafe-io hook: mmdebstrap as a user would run it for the same image
 	t0=$(now)
 	NSPAWN_CACHE_DIR=$CACHE unshare --mount --propagation=private -- \
-		mmdebstrap --mode=root --variant=minbase --include=$INCLUDE \
+		mmdebstrap --mode=root --variant=minbase --include=$INCLUDE${3:+,$3} \
 		--hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr \
 		--skip=essential/unlink,cleanup/apt/lists \
 		--setup-hook='mkdir -p "$1/var/cache/apt/archives" && mount --bind "$NSPAWN_CACHE_DIR" "$1/var/cache/apt/archives"' \
 		--customize-hook='umount "$1/var/cache/apt/archives"' \
 		bookworm "$1" "$2" >/dev/null 2>&1
-	result mmdebstrap "$t0" "$(now)"
+	result "${4:-mmdebstrap}" "$t0" "$(now)"
 	rm -rf "$1"
 	;;
 cycle) # SOURCE NAME: clone, start, the calls of one shell provisioner "true", poweroff
