@@ -154,7 +154,7 @@ build {
 	t.Run("required_plugins, installed by hand", func(t *testing.T) {
 		// packer init needs the network; a plugin laid out the way it
 		// installs one works offline.
-		name := "packer-plugin-nspawn_v" + e2eVersion + "_x5.0_linux_amd64"
+		name := "packer-plugin-nspawn_v" + pluginVersion + "_x5.0_linux_amd64"
 		inside := "/root/rp-plugins/github.com/example/nspawn/"
 		h.Run("mkdir", "-p", inside)
 		h.Run("cp", "/plugin/packer-builder-nspawn", inside+name)
@@ -170,7 +170,7 @@ build {
 packer {
   required_plugins {
     nspawn = {
-      version = ">= ` + e2eVersion + `"
+      version = ">= ` + pluginVersion + `"
       source  = "github.com/example/nspawn"
     }
   }
