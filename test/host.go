@@ -38,10 +38,12 @@ type HostRelease struct {
 }
 
 // basePackages are on every host; pgrep (procps) is for the checks that no
-// tool is left running.
+// tool is left running, make for the README's make install and make base,
+// unzip for a release's zip.
 var basePackages = []string{
 	"systemd", "systemd-sysv", "dbus", "systemd-container", "debootstrap",
 	"zstd", "ca-certificates", "tar", "e2fsprogs", "mmdebstrap", "procps",
+	"make", "unzip",
 }
 
 var (
@@ -276,6 +278,11 @@ func bootHost(t *testing.T, rel HostRelease, retry bool) *Host {
 		// A capability nspawn does not give by default, for nested
 		// containers to ask for.
 		"--capability=CAP_IPC_LOCK"}
+	goBinds, err := goToolchainBinds()
+	if err != nil {
+		t.Fatalf("lending the host the Go toolchain: %v", err)
+	}
+	args = append(args, goBinds...)
 	// Raw images boot from loop devices, which the host's private /dev
 	// lacks; lend it the machine's, with spare nodes for when the first
 	// ones are busy (a new one has no node in the host otherwise).

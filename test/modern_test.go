@@ -76,7 +76,7 @@ func (h *Host) modern(dir string, args ...string) result {
 	h.Run("mkdir", "-p", "/root/modern-plugins")
 	h.Run("ln", "-sf", "/plugin/packer-builder-nspawn", "/root/modern-plugins/packer-plugin-nspawn")
 	argv := append([]string{"env", "PACKER_PLUGIN_PATH=/root/modern-plugins", "CHECKPOINT_DISABLE=1", "/modern/packer"}, args...)
-	return h.packerArgv(dir, argv...)
+	return h.runIn(dir, argv...)
 }
 
 func TestModernPacker(t *testing.T) {
@@ -185,7 +185,7 @@ build {
   provisioner "shell" { inline = ["echo rp > /root/rp"] }
 }
 `})
-		r := h.packerArgv(rp, "env", "PACKER_PLUGIN_PATH=/root/rp-plugins", "CHECKPOINT_DISABLE=1", "/modern/packer", "build", ".")
+		r := h.runIn(rp, "env", "PACKER_PLUGIN_PATH=/root/rp-plugins", "CHECKPOINT_DISABLE=1", "/modern/packer", "build", ".")
 		expectSuccess(t, r)
 		fileContains(t, h.machine("modern-rp", "root/rp"), "rp")
 	})
