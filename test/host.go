@@ -64,13 +64,8 @@ var (
 // the cached tarball is rebuilt.
 const hostRecipe = "4"
 
-// modernVersion is the Packer >= 1.7 the tests also run; hosts see
-// modernDir, where it is built, as /modern.
-const modernVersion = "1.9.4"
-
 var (
 	cacheDir    = "/var/cache/packer-builder-nspawn-e2e"
-	modernDir   = filepath.Join(cacheDir, "packer-"+modernVersion)
 	aptCacheDir = filepath.Join(cacheDir, "apt")
 	hostTarsMu  sync.Mutex
 	hostTars    = map[string]*hostTree{}
@@ -274,10 +269,12 @@ func bootHost(t *testing.T, rel HostRelease, retry bool) *Host {
 		"-M", name, "--console=read-only",
 		"--bind-ro=" + pluginDir + ":/plugin",
 		"--bind=" + mustMkdir(sharedDir) + ":/shared",
-		"--bind-ro=" + mustMkdir(modernDir) + ":/modern",
 		// A capability nspawn does not give by default, for nested
 		// containers to ask for.
 		"--capability=CAP_IPC_LOCK"}
+	for _, p := range packers {
+		args = append(args, "--bind-ro="+mustMkdir(p.dir())+":"+filepath.Dir(p.Path()))
+	}
 	goBinds, err := goToolchainBinds()
 	if err != nil {
 		t.Fatalf("lending the host the Go toolchain: %v", err)

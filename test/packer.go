@@ -61,6 +61,13 @@ func (h *Host) packer(dir string, args ...string) result {
 	return h.runIn(dir, append([]string{"packer"}, args...)...)
 }
 
+// packerOf runs Packer p ARGS in dir, with env added to its environment.
+func (h *Host) packerOf(p *packerRelease, dir string, env []string, args ...string) result {
+	h.t.Helper()
+	argv := append(append([]string{"env", "CHECKPOINT_DISABLE=1"}, env...), p.Path())
+	return h.runIn(dir, append(argv, args...)...)
+}
+
 // runIn runs a command line (packer, make) in dir, waits for it and keeps
 // its transcript.
 func (h *Host) runIn(dir string, argv ...string) result {
