@@ -353,14 +353,25 @@ func (h *Host) configureResolved() {
 func (h *Host) waitBooted(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	pid := h.nspawn.Process.Pid
+	// nspawn's first child sets the container up and goes; its PID 1 is
+	// the child in a PID namespace of its own. Taking the first child
+	// for it, a host on a loaded machine was waited for in vain.
+	ownNS, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+	if err != nil {
+		return err
+	}
 	for h.leader == 0 {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("systemd-nspawn started no container within %s", timeout)
 		}
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-		if f := strings.Fields(string(b)); len(f) > 0 {
-			h.leader, _ = strconv.Atoi(f[0])
-		} else {
+		for _, child := range strings.Fields(string(b)) {
+			if ns, err := os.Readlink("/proc/" + child + "/ns/pid"); err == nil && ns != ownNS {
+				h.leader, _ = strconv.Atoi(child)
+				break
+			}
+		}
+		if h.leader == 0 {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
