@@ -62,9 +62,10 @@ func Scenario(t *testing.T) {
 }
 
 // Main runs a test binary's tests, scenarios or benchmarks, in throwaway
-// hosts: it checks the prerequisites, builds the plugin, stops the hosts
-// on an interrupt and prints the closing table.
-func Main(m *testing.M) {
+// hosts: it checks the prerequisites, builds the plugin, starts the
+// background work given, stops the hosts on an interrupt and prints the
+// closing table.
+func Main(m *testing.M, background ...func()) {
 	wd, _ := os.Getwd()
 	repoRoot = filepath.Dir(wd)
 	outDir = filepath.Join(wd, "out")
@@ -86,6 +87,10 @@ func Main(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: FAIL:", err)
 		fmt.Println("0 passed, 1 failed")
 		os.Exit(1)
+	}
+
+	for _, start := range background {
+		start()
 	}
 
 	signals := make(chan os.Signal, 1)
