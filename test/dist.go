@@ -5,7 +5,6 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -39,7 +38,7 @@ func (d *distBuild) Start() {
 		if err := os.RemoveAll(d.dir()); err != nil {
 			return err
 		}
-		cmd := exec.Command("make", d.target, "DIST="+d.dir(), "DEB_ARCH="+runtime.GOARCH)
+		cmd := backgroundCommand("make", d.target, "DIST="+d.dir(), "DEB_ARCH="+runtime.GOARCH)
 		cmd.Dir = repoRoot
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, lastLines(string(out), 20))

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -71,30 +70,6 @@ func (p *packerRelease) Need(t *testing.T) {
 	}
 }
 
-// backgroundJob is work done at most once per run, in the background, for
-// scenarios to wait for.
-type backgroundJob struct {
-	once sync.Once
-	done chan struct{}
-	err  error
-}
-
-func (j *backgroundJob) start(work func() error) {
-	j.once.Do(func() {
-		j.done = make(chan struct{})
-		go func() {
-			defer close(j.done)
-			j.err = work()
-		}()
-	})
-}
-
-// wait waits for the work start began.
-func (j *backgroundJob) wait() error {
-	<-j.done
-	return j.err
-}
-
 // buildPackerFromProxy builds Packer as a dependency of a module of its
 // own, from the Go module proxy.
 func buildPackerFromProxy(out, version string) error {
@@ -151,7 +126,7 @@ func buildPackerFromSource(out, version string) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	if b, err := exec.Command("tar", "-xzf", src, "-C", work).CombinedOutput(); err != nil {
+	if b, err := backgroundCommand("tar", "-xzf", src, "-C", work).CombinedOutput(); err != nil {
 		return fmt.Errorf("unpacking %s: %v: %s", src, err, b)
 	}
 	return goCommands(filepath.Join(work, "packer-"+version), []string{"go", "build", "-o", out, "."})
@@ -178,7 +153,7 @@ func packer116Source() (string, error) {
 // from the proxy.
 func goCommands(dir string, argvs ...[]string) error {
 	for _, argv := range argvs {
-		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd := backgroundCommand(argv...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
 		if out, err := cmd.CombinedOutput(); err != nil {

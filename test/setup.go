@@ -98,11 +98,15 @@ func Main(m *testing.M, background ...func()) {
 	go func() {
 		<-signals
 		fmt.Fprintln(os.Stderr, "e2e: interrupted; stopping the throwaway hosts")
+		stopBackground()
 		stopAllHosts()
+		backgroundJobs.Wait()
 		os.Exit(130)
 	}()
 
 	code := m.Run()
+	// A build no scenario waited for still fills the cache for the next run.
+	backgroundJobs.Wait()
 	passed, failed, skipped := summary()
 	line := fmt.Sprintf("%d passed, %d failed", passed, failed)
 	if skipped > 0 {
