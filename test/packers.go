@@ -104,10 +104,16 @@ func (h *Host) defaultPluginDir() string {
 	return "/root/.config/packer/plugins"
 }
 
+// pluginFile is the plugin's file name where Packer >= 1.10 loads it and
+// in a release: packer-plugin-nspawn_vVERSION_x5.0_linux_ARCH.
+func pluginFile(version, arch string) string {
+	return "packer-plugin-nspawn_v" + version + "_x5.0_linux_" + arch
+}
+
 // installedPlugin is the file `packer plugins install` makes for the
 // plugin at version under dir.
 func installedPlugin(dir, version string) string {
-	return dir + "/" + pluginSource + "/packer-plugin-nspawn_v" + version + "_x5.0_linux_" + runtime.GOARCH
+	return dir + "/" + pluginSource + "/" + pluginFile(version, runtime.GOARCH)
 }
 
 // packer116SourceVar names the source tarball of Packer 1.16.0, which the

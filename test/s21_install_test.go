@@ -138,7 +138,7 @@ func TestPackages(t *testing.T) {
 	t.Run("release zip", func(t *testing.T) {
 		dist := ReleaseZips.Need(t)
 		checkReleaseSums(t, dist)
-		binary := "packer-plugin-nspawn_v" + pluginVersion + "_x5.0_linux_" + runtime.GOARCH
+		binary := pluginFile(pluginVersion, runtime.GOARCH)
 		zipFile := filepath.Join(dist, binary+".zip")
 		if names := zipNames(t, zipFile); len(names) != 1 || names[0] != binary {
 			t.Fatalf("%s holds %v; want %s alone", zipFile, names, binary)
@@ -170,7 +170,7 @@ func checkReleaseSums(t *testing.T, dist string) {
 	}
 	zips, _ := filepath.Glob(filepath.Join(dist, "*.zip"))
 	for _, arch := range []string{"amd64", "arm64"} {
-		name := "packer-plugin-nspawn_v" + pluginVersion + "_x5.0_linux_" + arch + ".zip"
+		name := pluginFile(pluginVersion, arch) + ".zip"
 		if !exists(filepath.Join(dist, name)) {
 			t.Errorf("make release made no %s", name)
 		}
