@@ -20,7 +20,8 @@ API_VERSION := x5.0
 PLUGIN_SOURCE ?= github.com/packer-builder-nspawn/nspawn
 PLUGIN_DIR  ?= $(HOME)/.packer.d/plugins
 PACKER      ?= packer
-DIST        := dist
+# Where make release and make deb write; the tests point it elsewhere.
+DIST        ?= dist
 RELEASE_ARCHES := amd64 arm64
 DEB_ARCH    ?= amd64
 MAINTAINER  ?= $(shell git log -1 --format='%an <%ae>' 2>/dev/null)
@@ -59,8 +60,11 @@ deps:
 	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
 
 # Builds the example base container (/var/lib/machines/base) and base.tar.zst.
+# BASE_VARS passes more to packer build, e.g. BASE_VARS='-var network=host'
+# on a host without systemd-networkd for the default veth network.
+BASE_VARS   ?=
 base: deps build
-	packer build -force -only='*.base' .
+	packer build -force -only='*.base' $(BASE_VARS) .
 
 # The end-to-end, soak and benchmark code is linted too.
 LINT_TAGS := e2e soak bench

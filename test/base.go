@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"testing"
 )
 
 // The base every later scenario builds on: the example template's base
@@ -17,22 +16,12 @@ var (
 	baseErr  string
 )
 
-// exampleTemplate is the repository's example, read at run time so the
-// test runs exactly what users run.
-func exampleTemplate(t *testing.T) string {
-	t.Helper()
-	b, err := os.ReadFile("../nspawn.pkr.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-// buildExampleBase runs the example's base build in h, as the README says.
+// buildExampleBase runs the README's main command in h: make base, in a
+// copy of the working copy. The host has no networkd to serve veth links
+// (see README, Tests): BASE_VARS picks the host's network.
 func (h *Host) buildExampleBase() (string, result) {
-	dir := h.Project("example", map[string]string{"nspawn.pkr.hcl": exampleTemplate(h.t)})
-	// The host has no networkd to serve veth links (see README, Tests).
-	r := h.packer(dir, "build", "-var", "mirror="+DebianMirror(), "-var", "network=host", "-only=*.base", ".")
+	dir := h.CopySource()
+	r := h.runIn(dir, makeArgv(nil, "base", "BASE_VARS=-var network=host -var mirror="+DebianMirror())...)
 	return dir, r
 }
 
@@ -46,7 +35,7 @@ func (h *Host) baseArchive() string {
 		}
 		dir, r := h.buildExampleBase()
 		if r.code != 0 {
-			baseErr = "building the example base failed:\n" + lastLines(r.out, 40)
+			baseErr = "make base failed:\n" + lastLines(r.out, 40)
 			return
 		}
 		h.Run("cp", dir+"/base.tar.zst", "/shared/base.tar.zst")

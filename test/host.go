@@ -38,10 +38,12 @@ type HostRelease struct {
 }
 
 // basePackages are on every host; pgrep (procps) is for the checks that no
-// tool is left running.
+// tool is left running, make for the README's make install and make base,
+// unzip for a release's zip.
 var basePackages = []string{
 	"systemd", "systemd-sysv", "dbus", "systemd-container", "debootstrap",
 	"zstd", "ca-certificates", "tar", "e2fsprogs", "mmdebstrap", "procps",
+	"make", "unzip",
 }
 
 var (
@@ -62,13 +64,8 @@ var (
 // the cached tarball is rebuilt.
 const hostRecipe = "4"
 
-// modernVersion is the Packer >= 1.7 the tests also run; hosts see
-// modernDir, where it is built, as /modern.
-const modernVersion = "1.9.4"
-
 var (
 	cacheDir    = "/var/cache/packer-builder-nspawn-e2e"
-	modernDir   = filepath.Join(cacheDir, "packer-"+modernVersion)
 	aptCacheDir = filepath.Join(cacheDir, "apt")
 	hostTarsMu  sync.Mutex
 	hostTars    = map[string]*hostTree{}
@@ -272,10 +269,17 @@ func bootHost(t *testing.T, rel HostRelease, retry bool) *Host {
 		"-M", name, "--console=read-only",
 		"--bind-ro=" + pluginDir + ":/plugin",
 		"--bind=" + mustMkdir(sharedDir) + ":/shared",
-		"--bind-ro=" + mustMkdir(modernDir) + ":/modern",
 		// A capability nspawn does not give by default, for nested
 		// containers to ask for.
 		"--capability=CAP_IPC_LOCK"}
+	for _, p := range packers {
+		args = append(args, "--bind-ro="+mustMkdir(p.dir())+":"+filepath.Dir(p.Path()))
+	}
+	goBinds, err := goToolchainBinds()
+	if err != nil {
+		t.Fatalf("lending the host the Go toolchain: %v", err)
+	}
+	args = append(args, goBinds...)
 	// Raw images boot from loop devices, which the host's private /dev
 	// lacks; lend it the machine's, with spare nodes for when the first
 	// ones are busy (a new one has no node in the host otherwise).
@@ -349,14 +353,25 @@ func (h *Host) configureResolved() {
 func (h *Host) waitBooted(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	pid := h.nspawn.Process.Pid
+	// nspawn's first child sets the container up and goes; its PID 1 is
+	// the child in a PID namespace of its own. Taking the first child
+	// for it, a host on a loaded machine was waited for in vain.
+	ownNS, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+	if err != nil {
+		return err
+	}
 	for h.leader == 0 {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("systemd-nspawn started no container within %s", timeout)
 		}
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-		if f := strings.Fields(string(b)); len(f) > 0 {
-			h.leader, _ = strconv.Atoi(f[0])
-		} else {
+		for _, child := range strings.Fields(string(b)) {
+			if ns, err := os.Readlink("/proc/" + child + "/ns/pid"); err == nil && ns != ownNS {
+				h.leader, _ = strconv.Atoi(child)
+				break
+			}
+		}
+		if h.leader == 0 {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}

@@ -30,6 +30,17 @@ var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 // symlinked beside them, as a Debian user sets it up.
 func (h *Host) Project(name string, files map[string]string) string {
 	h.t.Helper()
+	inside := h.Files(name, files)
+	if err := os.Symlink("/plugin/packer-builder-nspawn", h.Path(inside+"/packer-builder-nspawn")); err != nil && !errors.Is(err, os.ErrExist) {
+		h.t.Fatal(err)
+	}
+	return inside
+}
+
+// Files makes /root/NAME in the host with the given files, for a Packer
+// that finds the plugin where it is installed.
+func (h *Host) Files(name string, files map[string]string) string {
+	h.t.Helper()
 	inside := "/root/" + name
 	dir := h.Path(inside)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -40,9 +51,6 @@ func (h *Host) Project(name string, files map[string]string) string {
 			h.t.Fatal(err)
 		}
 	}
-	if err := os.Symlink("/plugin/packer-builder-nspawn", filepath.Join(dir, "packer-builder-nspawn")); err != nil && !errors.Is(err, os.ErrExist) {
-		h.t.Fatal(err)
-	}
 	return inside
 }
 
@@ -50,13 +58,20 @@ func (h *Host) Project(name string, files map[string]string) string {
 // for it.
 func (h *Host) packer(dir string, args ...string) result {
 	h.t.Helper()
-	return h.packerArgv(dir, append([]string{"packer"}, args...)...)
+	return h.runIn(dir, append([]string{"packer"}, args...)...)
 }
 
-// packerArgv runs a packer command line in dir and waits for it.
-func (h *Host) packerArgv(dir string, argv ...string) result {
+// packerOf runs Packer p ARGS in dir, with env added to its environment.
+func (h *Host) packerOf(p *packerRelease, dir string, env []string, args ...string) result {
 	h.t.Helper()
-	args := argv[1:]
+	argv := append(append([]string{"env", "CHECKPOINT_DISABLE=1"}, env...), p.Path())
+	return h.runIn(dir, append(argv, args...)...)
+}
+
+// runIn runs a command line (packer, make) in dir, waits for it and keeps
+// its transcript.
+func (h *Host) runIn(dir string, argv ...string) result {
+	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cmd := h.CmdIn(ctx, dir, argv...)
@@ -71,9 +86,9 @@ func (h *Host) packerArgv(dir string, argv ...string) result {
 	case errors.As(err, &exitErr):
 		r.code = exitErr.ExitCode()
 	case err != nil:
-		h.t.Fatalf("running packer %s: %v", strings.Join(args, " "), err)
+		h.t.Fatalf("running %s: %v", strings.Join(argv, " "), err)
 	}
-	logPacker(h.t, args, r)
+	logCommand(h.t, argv, r)
 	return r
 }
 
@@ -117,7 +132,7 @@ func (h *Host) startPacker(dir string, args ...string) *running {
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-r.done
 		}
-		logPacker(h.t, args, result{out: r.out.String()})
+		logCommand(h.t, append([]string{"packer"}, args...), result{out: r.out.String()})
 	})
 	return r
 }
@@ -190,15 +205,15 @@ func (b *syncBuffer) String() string {
 	return ansi.ReplaceAllString(b.buf.String(), "")
 }
 
-// logPacker keeps each packer transcript in the test's log file.
-func logPacker(t *testing.T, args []string, r result) {
+// logCommand keeps each transcript in the test's log file.
+func logCommand(t *testing.T, argv []string, r result) {
 	name := strings.ReplaceAll(t.Name(), "/", "_")
 	f, err := os.OpenFile(filepath.Join(outDir, name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return
 	}
 	defer f.Close()
-	_, _ = f.WriteString("$ packer " + strings.Join(args, " ") + "\n" + r.out + "\n")
+	_, _ = f.WriteString("$ " + strings.Join(argv, " ") + "\n" + r.out + "\n")
 }
 
 // expectSuccess fails the test unless packer exited 0.
@@ -260,6 +275,18 @@ func fileContains(t *testing.T, path, want string) {
 	}
 	if !strings.Contains(string(b), want) {
 		t.Errorf("%s lacks %q; it holds:\n%s", path, want, b)
+	}
+}
+
+func fileLacks(t *testing.T, path, unwanted string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Errorf("%s: %v", path, err)
+		return
+	}
+	if strings.Contains(string(b), unwanted) {
+		t.Errorf("%s holds %q", path, unwanted)
 	}
 }
 

@@ -11,20 +11,22 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// e2eVersion is the plugin version the tests build: a release version, as
-// Packer's required_plugins wants.
-const e2eVersion = "0.1.0"
-
 var (
+	repoRoot  string // the working copy under test
 	outDir    string // test/out: logs, the plugin binary, shared images
 	pluginDir string
 	sharedDir string
+	// pluginVersion is what the plugin the tests build reports: a release
+	// build's, as make release and make deb make it, since Packer's
+	// required_plugins matches no pre-release.
+	pluginVersion string
 )
 
 // outcome is one scenario's result, for the closing table.
@@ -60,10 +62,12 @@ func Scenario(t *testing.T) {
 }
 
 // Main runs a test binary's tests, scenarios or benchmarks, in throwaway
-// hosts: it checks the prerequisites, builds the plugin, stops the hosts
-// on an interrupt and prints the closing table.
-func Main(m *testing.M) {
+// hosts: it checks the prerequisites, builds the plugin, starts the
+// background work given, stops the hosts on an interrupt and prints the
+// closing table.
+func Main(m *testing.M, background ...func()) {
 	wd, _ := os.Getwd()
+	repoRoot = filepath.Dir(wd)
 	outDir = filepath.Join(wd, "out")
 	pluginDir = filepath.Join(outDir, "bin")
 	sharedDir = filepath.Join(outDir, "shared")
@@ -75,18 +79,18 @@ func Main(m *testing.M) {
 	for _, l := range logs {
 		os.Remove(l)
 	}
-	if err := prerequisites(); err != nil {
+	err := prerequisites()
+	if err == nil {
+		err = buildPlugin()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: FAIL:", err)
 		fmt.Println("0 passed, 1 failed")
 		os.Exit(1)
 	}
-	build := exec.Command("go", "build", "-ldflags", "-X main.version="+e2eVersion,
-		"-o", filepath.Join(pluginDir, "packer-builder-nspawn"), "..")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: FAIL: building the plugin: %v\n%s", err, out)
-		fmt.Println("0 passed, 1 failed")
-		os.Exit(1)
+
+	for _, start := range background {
+		start()
 	}
 
 	signals := make(chan os.Signal, 1)
@@ -94,11 +98,15 @@ func Main(m *testing.M) {
 	go func() {
 		<-signals
 		fmt.Fprintln(os.Stderr, "e2e: interrupted; stopping the throwaway hosts")
+		stopBackground()
 		stopAllHosts()
+		backgroundJobs.Wait()
 		os.Exit(130)
 	}()
 
 	code := m.Run()
+	// A build no scenario waited for still fills the cache for the next run.
+	backgroundJobs.Wait()
 	passed, failed, skipped := summary()
 	line := fmt.Sprintf("%d passed, %d failed", passed, failed)
 	if skipped > 0 {
@@ -121,6 +129,26 @@ func prerequisites() error {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s not found: apt-get install systemd-container debootstrap zstd e2fsprogs diffoscope-minimal", tool)
 		}
+	}
+	return nil
+}
+
+// buildPlugin builds the plugin as a release, into pluginDir, and reads
+// its version from it.
+func buildPlugin() error {
+	binary := filepath.Join(pluginDir, "packer-builder-nspawn")
+	build := exec.Command("go", "build", "-ldflags", "-X main.versionPrerelease=", "-o", binary, repoRoot)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the plugin: %v\n%s", err, out)
+	}
+	out, err := exec.Command(binary, "--version").Output()
+	if err != nil {
+		return fmt.Errorf("%s --version: %v", binary, err)
+	}
+	pluginVersion = strings.TrimSpace(string(out))
+	if strings.Contains(pluginVersion, "-") {
+		return fmt.Errorf("the plugin built as a release reports %q, a pre-release", pluginVersion)
 	}
 	return nil
 }
