@@ -139,20 +139,39 @@ func buildPackerFromSource(out, version string) error {
 }
 
 // packer116Source is $PACKER_116_SRC, or else ../shared/ beside the main
-// working copy (the one whose .git the others share).
+// working copy (the one whose .git the others share), or beside the local
+// repository this one was cloned from.
 func packer116Source() (string, error) {
-	src := os.Getenv(packer116SourceVar)
-	if src == "" {
-		common, err := exec.Command("git", "-C", repoRoot, "rev-parse", "--path-format=absolute", "--git-common-dir").Output()
-		if err != nil {
-			return "", fmt.Errorf("finding the main working copy, for ../shared beside it: %v; set %s to the source tarball of Packer 1.16.0", err, packer116SourceVar)
+	if src := os.Getenv(packer116SourceVar); src != "" {
+		if _, err := os.Stat(src); err != nil {
+			return "", fmt.Errorf("no source of Packer 1.16.0: %v; set %s to the path of packer-1.16.0-src.tar.gz", err, packer116SourceVar)
 		}
-		src = filepath.Join(filepath.Dir(strings.TrimSpace(string(common))), "..", "shared", "packer-1.16.0-src.tar.gz")
+		return src, nil
 	}
-	if _, err := os.Stat(src); err != nil {
-		return "", fmt.Errorf("no source of Packer 1.16.0: %v; set %s to the path of packer-1.16.0-src.tar.gz", err, packer116SourceVar)
+	var tried []string
+	for _, argv := range [][]string{
+		{"rev-parse", "--path-format=absolute", "--git-common-dir"},
+		{"remote", "get-url", "origin"},
+	} {
+		out, err := exec.Command("git", append([]string{"-C", repoRoot}, argv...)...).Output()
+		if err != nil {
+			continue
+		}
+		repo := strings.TrimSpace(string(out))
+		if filepath.Base(repo) == ".git" {
+			repo = filepath.Dir(repo)
+		}
+		if !filepath.IsAbs(repo) {
+			continue // a remote URL, not a directory here
+		}
+		src := filepath.Join(repo, "..", "shared", "packer-1.16.0-src.tar.gz")
+		if _, err := os.Stat(src); err == nil {
+			return src, nil
+		}
+		tried = append(tried, src)
 	}
-	return src, nil
+	return "", fmt.Errorf("no source of Packer 1.16.0 (looked for %s); set %s to the path of packer-1.16.0-src.tar.gz",
+		strings.Join(tried, ", "), packer116SourceVar)
 }
 
 // goCommands runs each argv in dir as a build without cgo, taking modules
