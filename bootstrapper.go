@@ -78,16 +78,23 @@ func bootstrapEnv(opts bootstrapOptions) []string {
 	return nil
 }
 
+// selectionArgs say what to install, in options both tools read alike:
+// the variant, the packages, the components.
+func selectionArgs(opts bootstrapOptions) []string {
+	var args []string
+	if opts.Variant != "" {
+		args = append(args, "--variant="+opts.Variant)
+	}
+	args = append(args, "--include="+strings.Join(opts.Include, ","))
+	if opts.Components != nil {
+		args = append(args, "--components="+strings.Join(opts.Components, ","))
+	}
+	return args
+}
+
 // debootstrapArgv is the debootstrap command line for opts.
 func debootstrapArgv(opts bootstrapOptions) []string {
-	argv := []string{"debootstrap"}
-	if opts.Variant != "" {
-		argv = append(argv, "--variant="+opts.Variant)
-	}
-	argv = append(argv, "--include="+strings.Join(opts.Include, ","))
-	if opts.Components != nil {
-		argv = append(argv, "--components="+strings.Join(opts.Components, ","))
-	}
+	argv := append([]string{"debootstrap"}, selectionArgs(opts)...)
 	argv = append(argv,
 		"--cache-dir="+opts.CacheDir,
 		opts.Suite, opts.Target)
@@ -103,13 +110,7 @@ func debootstrapArgv(opts bootstrapOptions) []string {
 func mmdebstrapArgv(opts bootstrapOptions) []string {
 	argv := []string{"unshare", "--mount", "--propagation=private", "--",
 		"mmdebstrap", "--mode=root"}
-	if opts.Variant != "" {
-		argv = append(argv, "--variant="+opts.Variant)
-	}
-	argv = append(argv, "--include="+strings.Join(opts.Include, ","))
-	if opts.Components != nil {
-		argv = append(argv, "--components="+strings.Join(opts.Components, ","))
-	}
+	argv = append(argv, selectionArgs(opts)...)
 	argv = append(argv,
 		"--hook-dir="+mmdebstrapHooks,
 		"--skip="+mmdebstrapSkipList,

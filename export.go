@@ -50,25 +50,34 @@ func (c *Config) keepContainer() bool {
 	return !c.KeepContainer.False()
 }
 
-// validateExport checks export, export_ownership and keep_container.
-func (c *Config) validateExport() []error {
+// validateOutputFiles checks the files an option writes: each of a known
+// kind (suffixes says which), named once, in a directory that exists, and
+// not there already unless -force.
+func (c *Config) validateOutputFiles(option string, paths []string, suffixes string, known func(string) bool) []error {
 	var errs []error
 	seen := map[string]bool{}
-	for _, path := range c.Export {
-		if _, ok := exportFormatOf(path); !ok {
-			errs = append(errs, fmt.Errorf(`export: %q has no known suffix; end it in .tar, .tar.gz, .tar.xz, .tar.zst or .raw`, path))
+	for _, path := range paths {
+		if !known(path) {
+			errs = append(errs, fmt.Errorf(`%s: %q has no known suffix; end it in %s`, option, path, suffixes))
 			continue
 		}
 		if seen[path] {
-			errs = append(errs, fmt.Errorf(`export: %q is listed twice`, path))
+			errs = append(errs, fmt.Errorf(`%s: %q is listed twice`, option, path))
 		}
 		seen[path] = true
 		if info, err := os.Stat(filepath.Dir(path)); err != nil || !info.IsDir() {
-			errs = append(errs, fmt.Errorf(`export: the directory of %q does not exist; create it first`, path))
+			errs = append(errs, fmt.Errorf(`%s: the directory of %q does not exist; create it first`, option, path))
 		} else if pathExists(path) && !c.PackerForce {
-			errs = append(errs, fmt.Errorf(`export: %q exists; remove it or run packer build -force to replace it`, path))
+			errs = append(errs, fmt.Errorf(`%s: %q exists; remove it or run packer build -force to replace it`, option, path))
 		}
 	}
+	return errs
+}
+
+// validateExport checks export, export_ownership and keep_container.
+func (c *Config) validateExport() []error {
+	errs := c.validateOutputFiles("export", c.Export, ".tar, .tar.gz, .tar.xz, .tar.zst or .raw",
+		func(path string) bool { _, ok := exportFormatOf(path); return ok })
 	switch c.ExportOwnership {
 	case "", "keep":
 	case "reset":

@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -50,24 +48,8 @@ func (f sbomFormat) encode(inv *inventory) ([]byte, error) {
 
 // validateSBOM checks sbom, as validateExport checks export.
 func (c *Config) validateSBOM() []error {
-	var errs []error
-	seen := map[string]bool{}
-	for _, path := range c.SBOM {
-		if _, ok := sbomFormatOf(path); !ok {
-			errs = append(errs, fmt.Errorf(`sbom: %q has no known suffix; end it in .spdx.json or .cdx.json`, path))
-			continue
-		}
-		if seen[path] {
-			errs = append(errs, fmt.Errorf(`sbom: %q is listed twice`, path))
-		}
-		seen[path] = true
-		if info, err := os.Stat(filepath.Dir(path)); err != nil || !info.IsDir() {
-			errs = append(errs, fmt.Errorf(`sbom: the directory of %q does not exist; create it first`, path))
-		} else if pathExists(path) && !c.PackerForce {
-			errs = append(errs, fmt.Errorf(`sbom: %q exists; remove it or run packer build -force to replace it`, path))
-		}
-	}
-	return errs
+	return c.validateOutputFiles("sbom", c.SBOM, ".spdx.json or .cdx.json",
+		func(path string) bool { _, ok := sbomFormatOf(path); return ok })
 }
 
 // inventory is what an SBOM says: the image, its system and the packages
