@@ -146,20 +146,29 @@ func TestExportStepCleanupRemovesOnlyItsFilesAfterAFailure(t *testing.T) {
 		if got := state.Get(stateExported); !reflect.DeepEqual(got, []string{tar, raw}) {
 			t.Errorf("%s: exported %q; want %q", outcome.name, got, []string{tar, raw})
 		}
-		before := len(f.callLog())
-		outcome.mark(state)
-		step.Cleanup(state)
-		for _, p := range []string{tar, raw} {
-			if exists(p) == outcome.failed {
-				t.Errorf("%s: %s there after Cleanup: %v; want %v", outcome.name, p, exists(p), !outcome.failed)
-			}
+		checkCleanupOfFiles(t, step, state, f, outcome.name, outcome.failed, outcome.mark, other, tar, raw)
+	}
+}
+
+// checkCleanupOfFiles marks the build's outcome, runs step's Cleanup and
+// checks that it removed the files it wrote after a failure only, never
+// other, and ran nothing on the host.
+func checkCleanupOfFiles(t *testing.T, step multistep.Step, state multistep.StateBag, f *fakeHost,
+	outcome string, failed bool, mark func(multistep.StateBag), other string, written ...string) {
+	t.Helper()
+	before := len(f.callLog())
+	mark(state)
+	step.Cleanup(state)
+	for _, p := range written {
+		if exists(p) == failed {
+			t.Errorf("%s: %s there after Cleanup: %v; want %v", outcome, p, exists(p), !failed)
 		}
-		if !exists(other) {
-			t.Errorf("%s: Cleanup removed a file the step did not write", outcome.name)
-		}
-		if calls := f.callLog()[before:]; len(calls) != 0 {
-			t.Errorf("%s: Cleanup ran %q on the host; want nothing", outcome.name, calls)
-		}
+	}
+	if !exists(other) {
+		t.Errorf("%s: Cleanup removed a file the step did not write", outcome)
+	}
+	if calls := f.callLog()[before:]; len(calls) != 0 {
+		t.Errorf("%s: Cleanup ran %q on the host; want nothing", outcome, calls)
 	}
 }
 

@@ -390,20 +390,7 @@ func TestSBOMStepCleanupRemovesOnlyItsFilesAfterAFailure(t *testing.T) {
 			t.Fatal(err)
 		}
 		step, state, f := runSBOMStep(t, newFakeContainer(), spdxPath, cdxPath)
-		before := len(f.callLog())
-		outcome.mark(state)
-		step.Cleanup(state)
-		for _, p := range []string{spdxPath, cdxPath} {
-			if exists(p) == outcome.failed {
-				t.Errorf("%s: %s there after Cleanup: %v; want %v", outcome.name, p, exists(p), !outcome.failed)
-			}
-		}
-		if !exists(other) {
-			t.Errorf("%s: Cleanup removed a file the step did not write", outcome.name)
-		}
-		if calls := f.callLog()[before:]; len(calls) != 0 {
-			t.Errorf("%s: Cleanup ran %q on the host; want nothing", outcome.name, calls)
-		}
+		checkCleanupOfFiles(t, step, state, f, outcome.name, outcome.failed, outcome.mark, other, spdxPath, cdxPath)
 	}
 }
 
