@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os/exec"
+	"strconv"
 	"strings"
 )
 
@@ -72,10 +73,14 @@ func bootstrapArgv(opts bootstrapOptions) []string {
 // bootstrapEnv is what the bootstrapper needs in its environment beyond
 // ours.
 func bootstrapEnv(opts bootstrapOptions) []string {
+	var env []string
 	if opts.Tool == "mmdebstrap" {
-		return []string{cacheDirEnv + "=" + opts.CacheDir}
+		env = append(env, cacheDirEnv+"="+opts.CacheDir)
 	}
-	return nil
+	if opts.SourceDate != nil {
+		env = append(env, sourceDateEpochEnv+"="+strconv.FormatInt(opts.SourceDate.Unix(), 10))
+	}
+	return env
 }
 
 // selectionArgs say what to install, in options both tools read alike:

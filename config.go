@@ -105,8 +105,9 @@ type Config struct {
 	// a list of one. Default: none.
 	Export []string `mapstructure:"export"`
 	// `true` makes the exports reproducible: two builds of the same
-	// template from the same mirror state write the same bytes. Every
-	// provisioner command runs with `SOURCE_DATE_EPOCH`; after the
+	// template from the same mirror state write the same bytes. The
+	// bootstrapper and every provisioner command run with
+	// `SOURCE_DATE_EPOCH`; after the
 	// shutdown, what each build or boot makes anew (its journal, random
 	// seed, logs, caches with times in them) is removed or emptied, and
 	// every later time in the tree is set to `SOURCE_DATE_EPOCH`; tar
@@ -114,10 +115,11 @@ type Config struct {
 	// ones get a UUID drawn from the build's name and every file's access
 	// and change times set (with debugfs).
 	// `SOURCE_DATE_EPOCH` in Packer's environment turns this on too and
-	// gives the time (the bootstrapper then runs with it); without it the
-	// time is the `Date` of the newest Release file in the image's package
-	// lists, which the same mirror state gives again. Directory containers
-	// only. Default `false`.
+	// gives the time; without it the time is the `Date` of the suite's
+	// Release file at the mirror (read before the bootstrapper runs, which
+	// gets it too), or for `import` and `clone` of the newest Release file
+	// in the image's package lists: the same mirror state gives it again.
+	// Directory containers only. Default `false`.
 	Reproducible bool `mapstructure:"reproducible"`
 	// `reset` shifts the container's files back to plain user ids before
 	// exporting (`systemd-nspawn --private-users=0

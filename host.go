@@ -101,6 +101,9 @@ type bootstrapOptions struct {
 	Components []string
 	// IgnoreValidUntil takes a mirror whose Release file has expired.
 	IgnoreValidUntil bool
+	// SourceDate, if set, is given to the bootstrapper as
+	// SOURCE_DATE_EPOCH (a reproducible build).
+	SourceDate *time.Time
 }
 
 // runtimeImagesDir is searched by machined and cleared at boot, so a link

@@ -23,6 +23,8 @@ type fakeHost struct {
 	states []string
 	// stubbornPoweroff keeps the machine running after poweroff.
 	stubbornPoweroff bool
+	// lastBootstrap is what Bootstrap was last asked for.
+	lastBootstrap bootstrapOptions
 	// exec answers Exec; nil means exit 0 with no output.
 	exec func(req execRequest) (int, error)
 	// noInit makes Init fail, as for a container machined no longer has.
@@ -99,6 +101,7 @@ func (f *fakeHost) Bootstrap(ctx context.Context, opts bootstrapOptions) error {
 		err = f.block(ctx, "debootstrap")
 	}
 	f.mu.Lock()
+	f.lastBootstrap = opts
 	f.images[pathBase(opts.Target)] = true
 	f.mu.Unlock()
 	return err

@@ -3,7 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -63,4 +68,85 @@ func releaseField(release []byte, field string) (time.Time, bool) {
 		return t.UTC(), err == nil
 	}
 	return time.Time{}, false
+}
+
+// releaseDateTimeout bounds the fetch of a mirror's Release file.
+const releaseDateTimeout = 30 * time.Second
+
+// mirrorReleaseDate reads the Date of suite's Release file at mirror, or
+// at the mirror debootstrap picks when mirror is empty, before anything is
+// installed: a reproducible build gives it to the bootstrapper as
+// SOURCE_DATE_EPOCH, and the same mirror state gives it again.
+func mirrorReleaseDate(ctx context.Context, mirror, suite string) (time.Time, error) {
+	if mirror == "" {
+		m, err := debootstrapDefaultMirror(suite)
+		if err != nil {
+			return time.Time{}, err
+		}
+		mirror = m
+	}
+	base := strings.TrimRight(mirror, "/") + "/dists/" + suite + "/"
+	var errs []error
+	for _, name := range []string{"InRelease", "Release"} {
+		b, err := fetch(ctx, base+name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if t, ok := releaseField(b, "Date"); ok {
+			return t, nil
+		}
+		errs = append(errs, fmt.Errorf("%s%s has no Date", base, name))
+	}
+	return time.Time{}, errors.Join(errs...)
+}
+
+// fetch reads a file:// or http(s):// URL, Packer's proxy settings and all.
+func fetch(ctx context.Context, rawURL string) ([]byte, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme == "file" {
+		return os.ReadFile(u.Path)
+	}
+	ctx, cancel := context.WithTimeout(ctx, releaseDateTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", rawURL, resp.Status)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+}
+
+// debootstrapProgram is the debootstrap script, whose DEF_MIRROR line
+// names its default mirror; tests point it elsewhere.
+var debootstrapProgram = "/usr/sbin/debootstrap"
+
+// debootstrapDefaultMirror is the mirror debootstrap uses for suite when
+// given none: its suite script's default_mirror, else its own DEF_MIRROR.
+func debootstrapDefaultMirror(suite string) (string, error) {
+	for _, f := range []struct{ path, prefix string }{
+		{filepath.Join(debootstrapScripts, suite), "default_mirror "},
+		{debootstrapProgram, "DEF_MIRROR="},
+	} {
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), f.prefix); ok {
+				return strings.Trim(strings.TrimSpace(v), `"'`), nil
+			}
+		}
+	}
+	return "", fmt.Errorf(`reproducible: no mirror is set and debootstrap's default could not be read; set "mirror" or SOURCE_DATE_EPOCH`)
 }

@@ -75,6 +75,19 @@ func (s *stepBootstrap) Run(ctx context.Context, state multistep.StateBag) multi
 		}
 	}
 	opts := cfg.bootstrapOptions()
+	if cfg.reproducible() {
+		// Known before the install, so the bootstrapper has it too.
+		date := cfg.sourceDate
+		if date == nil {
+			d, err := mirrorReleaseDate(ctx, cfg.Mirror, cfg.Suite)
+			if err != nil {
+				return halt(state, fmt.Errorf("reproducible: reading the Date of %s's Release file: %w; set SOURCE_DATE_EPOCH in packer's environment to give the time yourself", cfg.Suite, err))
+			}
+			date = &d
+		}
+		opts.SourceDate = date
+		state.Put(stateSourceDate, *date)
+	}
 	err := m.Bootstrap(ctx, opts)
 	if err != nil && strings.Contains(err.Error(), "is expired") {
 		return halt(state, fmt.Errorf("%s of suite %q: the mirror's Release file has expired: %w; %s", cfg.Bootstrapper, cfg.Suite, err, expiredReleaseAdvice))

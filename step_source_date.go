@@ -12,7 +12,8 @@ import (
 
 // stepSourceDate settles, for a reproducible build, the one time the build
 // may write into the image: SOURCE_DATE_EPOCH from Packer's environment,
-// else the date of the mirror state the image came from. Provisioner
+// else the date of the mirror state the image came from (read at the
+// mirror by the bootstrap step, or in the image's package lists). Provisioner
 // commands get it in their environment, as reproducible-builds tools read
 // it (Python's byte-compiling, for one).
 type stepSourceDate struct{}
@@ -29,9 +30,14 @@ func (s *stepSourceDate) Run(_ context.Context, state multistep.StateBag) multis
 	}
 	var epoch time.Time
 	from := "SOURCE_DATE_EPOCH in the environment"
-	if cfg.sourceDate != nil {
+	known, fromMirror := state.Get(stateSourceDate).(time.Time)
+	switch {
+	case cfg.sourceDate != nil:
 		epoch = *cfg.sourceDate
-	} else {
+	case fromMirror:
+		// The bootstrapper got it, read before the install.
+		epoch, from = known, "the Date of the suite's Release file at the mirror"
+	default:
 		date, ok := releaseDate(tree)
 		if !ok {
 			return halt(state, fmt.Errorf(`reproducible: %s has no Release file in var/lib/apt/lists to take the time from; set SOURCE_DATE_EPOCH in packer's environment`, tree))
