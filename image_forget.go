@@ -17,7 +17,8 @@ import (
 // why it differs between two builds of the same template. A reproducible
 // build removes or empties each before the image is exported.
 type buildTrace struct {
-	// glob is a path pattern in the tree (path.Match syntax per element).
+	// glob is a path pattern in the tree (path.Match syntax per element);
+	// one ending in "/**" stands for every file below the directory.
 	glob string
 	// empty truncates the files instead of removing them: their place
 	// and mode stay, as their owners expect.
@@ -29,10 +30,7 @@ type buildTrace struct {
 // ("Reproducible exports"); keep the two lists alike.
 var buildTraces = []buildTrace{
 	{"var/log/journal/*", false, "the build's boot journal, under the boot's machine-id, with its times"},
-	{"var/log/*.log", true, "logs of the bootstrap and of apt, dpkg and alternatives runs, with their times"},
-	{"var/log/apt/*.log", true, "apt's history and terminal logs, with their times"},
-	{"var/log/[bw]tmp", true, "the login records of the build's boot"},
-	{"var/log/lastlog", true, "the login records of the build's boot"},
+	{"var/log/**", true, "every other log: the bootstrap's, apt's, dpkg's, the login records, the services', with their times"},
 	{"var/lib/systemd/random-seed", false, "the seed the boot saved for the next one; no two images should share one"},
 	{"var/lib/systemd/credential.secret", false, "the key the boot made for encrypted credentials; no two images should share one"},
 	{"var/lib/systemd/timers/stamp-*", false, "when each timer last ran during the build"},
@@ -57,7 +55,7 @@ func forgetBuild(dir string, epoch time.Time) error {
 	}
 	defer root.Close()
 	for _, t := range buildTraces {
-		matches, err := fs.Glob(root.FS(), t.glob)
+		matches, err := traceMatches(root, t.glob)
 		if err != nil {
 			return err
 		}
@@ -78,6 +76,29 @@ func forgetBuild(dir string, epoch time.Time) error {
 		}
 	}
 	return clampMtimes(root, dir, epoch)
+}
+
+// traceMatches lists the paths glob names in the tree, a "/**" at its
+// end every file below that directory.
+func traceMatches(root *os.Root, glob string) ([]string, error) {
+	dir, ok := strings.CutSuffix(glob, "/**")
+	if !ok {
+		return fs.Glob(root.FS(), glob)
+	}
+	var files []string
+	err := fs.WalkDir(root.FS(), dir, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p == dir {
+			return fs.SkipAll
+		}
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files, err
 }
 
 // truncateRegular empties name if it is a regular file.

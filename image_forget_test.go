@@ -15,6 +15,7 @@ func TestForgetBuildClearsTracesAndClampsTimes(t *testing.T) {
 		"var/log/dpkg.log":                     "2026-12-07 install",
 		"var/log/apt/history.log":              "Start-Date: 2026-12-07",
 		"var/log/wtmp":                         "w",
+		"var/log/nginx/error.log":              "2026/12/07 19:00:00 [notice] started",
 		"var/lib/systemd/random-seed":          "seed",
 		"var/lib/systemd/credential.secret":    "key",
 		"var/lib/systemd/timers/stamp-a.timer": "",
@@ -56,7 +57,7 @@ func TestForgetBuildClearsTracesAndClampsTimes(t *testing.T) {
 	if !pathExists(filepath.Join(dir, "var/log/journal")) {
 		t.Error("var/log/journal went: it is what makes the journal persistent")
 	}
-	for _, emptied := range []string{"var/log/dpkg.log", "var/log/apt/history.log", "var/log/wtmp"} {
+	for _, emptied := range []string{"var/log/dpkg.log", "var/log/apt/history.log", "var/log/wtmp", "var/log/nginx/error.log"} {
 		info, err := os.Stat(filepath.Join(dir, emptied))
 		if err != nil || info.Size() != 0 || info.Mode().Perm() != 0o640 {
 			t.Errorf("%s: %v, %v; want it empty, mode kept", emptied, info, err)
@@ -96,5 +97,12 @@ func TestBuildTracesAreDocumented(t *testing.T) {
 		if !strings.Contains(string(doc), "`/"+tr.glob+"`") {
 			t.Errorf("README.md does not list `/%s` (%s)", tr.glob, tr.why)
 		}
+	}
+}
+
+// A tree without var/log is fine.
+func TestForgetBuildWithoutLogs(t *testing.T) {
+	if err := forgetBuild(t.TempDir(), time.Unix(1_700_000_000, 0)); err != nil {
+		t.Fatal(err)
 	}
 }

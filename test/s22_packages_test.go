@@ -7,37 +7,12 @@ import (
 	"testing"
 )
 
-// packages and components go to the bootstrapper's own run: the base has
-// them with no provisioner, with either tool; a package the suite lacks
-// fails with the tool's own reason, naming it, and leaves nothing.
+// A package the suite lacks fails the build with the bootstrapper's own
+// reason, naming it, and leaves nothing, with either tool. (Bases with
+// packages and components are built in TestReproducibleExports.)
 func TestPackagesAndComponents(t *testing.T) {
 	Scenario(t)
 	h := BootHost(t)
-	dir := h.Project("packages", map[string]string{"packages.pkr.hcl": `
-variable "mirror" { type = string }
-source "nspawn" "pkg-deb" {
-  network    = "host"
-  suite      = "bookworm"
-  variant    = "minbase"
-  mirror     = var.mirror
-  packages   = ["nginx-light", "curl"]
-  components = ["main", "contrib"]
-  timeout    = "90s"
-}
-source "nspawn" "pkg-mm" {
-  network      = "host"
-  suite        = "bookworm"
-  variant      = "minbase"
-  mirror       = var.mirror
-  bootstrapper = "mmdebstrap"
-  packages     = ["nginx-light", "curl"]
-  components   = ["main", "contrib"]
-  timeout      = "90s"
-}
-build {
-  sources = ["source.nspawn.pkg-deb", "source.nspawn.pkg-mm"]
-}
-`})
 	missing := h.Project("packages-missing", map[string]string{"missing.pkr.hcl": `
 variable "mirror" { type = string }
 source "nspawn" "pkg-missing-deb" {
@@ -59,22 +34,8 @@ build {
   sources = ["source.nspawn.pkg-missing-deb", "source.nspawn.pkg-missing-mm"]
 }
 `})
-	r := h.packer(dir, "build", "-var", "mirror="+DebianMirror(), ".")
-	expectSuccess(t, r)
-	for _, name := range []string{"pkg-deb", "pkg-mm"} {
-		status := h.Run("chroot", "/var/lib/machines/"+name, "dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n", "nginx-light", "curl")
-		for _, pkg := range []string{"nginx-light installed", "curl installed"} {
-			if !strings.Contains(status, pkg) {
-				t.Errorf("%s: want %q in:\n%s", name, pkg, status)
-			}
-		}
-		sources := h.Run("sh", "-c", "cat /var/lib/machines/"+name+"/etc/apt/sources.list /var/lib/machines/"+name+"/etc/apt/sources.list.d/* 2>/dev/null || true")
-		if !strings.Contains(sources, "main contrib") {
-			t.Errorf("%s: the image's apt sources lack the components:\n%s", name, sources)
-		}
-	}
 	images := h.images()
-	r = h.packer(missing, "build", "-var", "mirror="+DebianMirror(), ".")
+	r := h.packer(missing, "build", "-var", "mirror="+DebianMirror(), ".")
 	expectFailure(t, r, "nspawn-no-such-package")
 	for _, tool := range []string{"debootstrap", "mmdebstrap"} {
 		if !strings.Contains(r.out, tool+` of suite "bookworm": `) {
@@ -83,4 +44,21 @@ build {
 	}
 	h.leftAsFound(images, "pkg-missing-deb")
 	h.leftAsFound(images, "pkg-missing-mm")
+}
+
+// checkPackagesAndComponents checks that the container name, built with
+// packages = ["nginx-light", "curl"] and components = ["main",
+// "contrib"], has both installed and contrib in its apt sources.
+func checkPackagesAndComponents(t *testing.T, h *Host, name string) {
+	t.Helper()
+	status := h.Run("chroot", "/var/lib/machines/"+name, "dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n", "nginx-light", "curl")
+	for _, pkg := range []string{"nginx-light installed", "curl installed"} {
+		if !strings.Contains(status, pkg) {
+			t.Errorf("%s: want %q in:\n%s", name, pkg, status)
+		}
+	}
+	sources := h.Run("sh", "-c", "cat /var/lib/machines/"+name+"/etc/apt/sources.list /var/lib/machines/"+name+"/etc/apt/sources.list.d/* 2>/dev/null || true")
+	if !strings.Contains(sources, "main contrib") {
+		t.Errorf("%s: the image's apt sources lack the components:\n%s", name, sources)
+	}
 }

@@ -22,7 +22,8 @@ import (
 
 // Two builds of one template from the same mirror state, minutes apart,
 // export the same bytes, with either bootstrapper, a provisioner's apt
-// run included.
+// run included; the bases have packages and components of their own
+// (nginx-light runs in the build's boot and logs), and SBOMs.
 func TestReproducibleExports(t *testing.T) {
 	Scenario(t)
 	h := BootHost(t)
@@ -35,6 +36,8 @@ source "nspawn" "repro-deb" {
   variant      = "minbase"
   mirror       = var.mirror
   reproducible = true
+  packages     = ["nginx-light", "curl"]
+  components   = ["main", "contrib"]
   timeout      = "90s"
   export       = ["deb-${var.round}.tar", "deb-${var.round}.tar.zst", "deb-${var.round}.raw"]
   sbom         = ["deb-${var.round}.spdx.json", "deb-${var.round}.cdx.json"]
@@ -46,6 +49,8 @@ source "nspawn" "repro-mm" {
   mirror       = var.mirror
   bootstrapper = "mmdebstrap"
   reproducible = true
+  packages     = ["nginx-light", "curl"]
+  components   = ["main", "contrib"]
   timeout      = "90s"
   export       = ["mm-${var.round}.tar", "mm-${var.round}.tar.zst", "mm-${var.round}.raw"]
   sbom         = ["mm-${var.round}.spdx.json", "mm-${var.round}.cdx.json"]
@@ -70,9 +75,11 @@ build {
 			t.Errorf("%s%s differs between the builds: %s and %s\n%s", tool, suffix, a, b, diffoscope(first, second))
 		}
 	}
-	// Each SBOM lists what dpkg has installed, the provisioner's hello too.
+	// Each SBOM lists what dpkg has installed, the provisioner's hello too;
+	// the packages option's come with no provisioner.
 	for _, name := range []string{"deb", "mm"} {
 		checkSBOMs(t, h, "repro-"+name, h.Path(dir+"/"+name+"-2"))
+		checkPackagesAndComponents(t, h, "repro-"+name)
 	}
 	// The export is an image: imported back, it boots, and holds what the
 	// provisioner installed and the modes dpkg set (passwd is setuid). The SBOM of an import
