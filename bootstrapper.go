@@ -81,6 +81,9 @@ func bootstrapEnv(opts bootstrapOptions) []string {
 // debootstrapArgv is the debootstrap command line for opts.
 func debootstrapArgv(opts bootstrapOptions) []string {
 	argv := []string{"debootstrap"}
+	if opts.Arch != "" {
+		argv = append(argv, "--arch="+opts.Arch)
+	}
 	if opts.Variant != "" {
 		argv = append(argv, "--variant="+opts.Variant)
 	}
@@ -103,6 +106,9 @@ func debootstrapArgv(opts bootstrapOptions) []string {
 func mmdebstrapArgv(opts bootstrapOptions) []string {
 	argv := []string{"unshare", "--mount", "--propagation=private", "--",
 		"mmdebstrap", "--mode=root"}
+	if opts.Arch != "" {
+		argv = append(argv, "--arch="+opts.Arch)
+	}
 	if opts.Variant != "" {
 		argv = append(argv, "--variant="+opts.Variant)
 	}

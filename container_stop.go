@@ -23,12 +23,20 @@ func initOf(state multistep.StateBag) initProcess {
 	return l.get()
 }
 
+// emulated reports whether the build's container runs through an
+// emulator.
+func emulated(state multistep.StateBag) bool {
+	_, ok := state.GetOk(stateEmulated)
+	return ok
+}
+
 // stopContainer powers the container off cleanly, waiting at most timeout,
-// and terminates it if it does not go. init, if known, is its init.
-func stopContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, init initProcess) error {
+// and terminates it if it does not go. init, if known, is its init;
+// emulated says the container runs through an emulator.
+func stopContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, init initProcess, emulated bool) error {
 	name := cfg.PackerBuildName
 	ui.Say(fmt.Sprintf("Powering off container %s...", name))
-	init, err := powerOff(ctx, m, name, init)
+	init, err := powerOff(ctx, m, name, init, emulated)
 	unitStuck := false
 	if err != nil {
 		// It may have stopped by itself (a provisioner's poweroff), or
@@ -78,7 +86,7 @@ func stopContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, in
 // remove, without a clean shutdown first. machinectl terminate fails on a
 // container that machined does not list yet (a cancelled machinectl start
 // leaves its unit starting): its unit's processes are killed instead.
-func discardContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, _ initProcess) error {
+func discardContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, _ initProcess, _ bool) error {
 	name := cfg.PackerBuildName
 	ui.Say(fmt.Sprintf("Terminating container %s, which the failed build removes...", name))
 	if err := m.Terminate(ctx, name); err != nil {
@@ -95,17 +103,28 @@ func discardContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config,
 // powerOff asks the container to shut down and returns its init, to
 // watch, or nil. A known init is signalled directly: no machinectl run.
 // Otherwise machinectl poweroff goes out while the init is looked up,
-// each a machinectl run that does not need the other.
-func powerOff(ctx context.Context, m Host, name string, known initProcess) (initProcess, error) {
-	if known != nil && known.PowerOff() == nil {
+// each a machinectl run that does not need the other. An emulated
+// container's systemd is asked over its bus instead: qemu-user shifts
+// realtime signals, and SIGRTMIN+4, what machinectl poweroff sends too,
+// reaches it as SIGRTMIN+2, which means emergency mode.
+func powerOff(ctx context.Context, m Host, name string, known initProcess, emulated bool) (initProcess, error) {
+	if known != nil && !emulated && known.PowerOff() == nil {
 		return known, nil
 	}
 	found := make(chan initProcess, 1)
 	go func() {
+		if known != nil && !known.Exited() {
+			found <- known
+			return
+		}
 		p, _ := m.Init(ctx, name)
 		found <- p
 	}()
-	err := m.Poweroff(ctx, name)
+	poweroff := m.Poweroff
+	if emulated {
+		poweroff = m.PoweroffByBus
+	}
+	err := poweroff(ctx, name)
 	return <-found, err
 }
 

@@ -33,7 +33,11 @@ func (s *stepStart) Run(ctx context.Context, state multistep.StateBag) multistep
 	if err := m.Start(ctx, name); err != nil {
 		return halt(state, withJournal(ctx, m, name, started, fmt.Errorf("start %s: %w", name, err)))
 	}
-	if err := waitReady(ctx, m, name, cfg.timeout); err != nil {
+	var watch func(context.Context) error
+	if arch, ok := state.Get(stateEmulated).(string); ok {
+		watch = func(ctx context.Context) error { return emulatorFailure(ctx, m, name, arch, started) }
+	}
+	if err := waitReady(ctx, m, name, cfg.timeout, watch); err != nil {
 		return halt(state, withJournal(ctx, m, name, started, err))
 	}
 	// Found while provisioning runs, not before it begins.
@@ -50,14 +54,17 @@ const aliveInterval = 100 * time.Millisecond
 // bus daemon starts after it), and every command the communicator runs is
 // a unit ordered after basic.target too: so provisioning starts exactly
 // when a hand-run systemd-run would first work, while the services of
-// multi-user.target may still be starting.
-func waitReady(ctx context.Context, m Host, name string, timeout time.Duration) error {
+// multi-user.target may still be starting. watch, if set, is asked every
+// watchInterval whether the boot has failed in a way the state does not
+// show.
+func waitReady(ctx context.Context, m Host, name string, timeout time.Duration, watch func(context.Context) error) error {
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	last := "not answering yet"
 	// A container is given one interval before it is asked whether it
 	// died: most answer sooner, and each question costs a machinectl.
 	lastAlive := time.Now()
+	lastWatch := time.Now()
 	for {
 		st, err := m.SystemState(waitCtx, name)
 		switch {
@@ -78,6 +85,12 @@ func waitReady(ctx context.Context, m Host, name string, timeout time.Duration) 
 			}
 			lastAlive = time.Now()
 		}
+		if watch != nil && time.Since(lastWatch) >= watchInterval {
+			if err := watch(waitCtx); err != nil {
+				return err
+			}
+			lastWatch = time.Now()
+		}
 		select {
 		case <-waitCtx.Done():
 			if errors.Is(ctx.Err(), context.Canceled) {
@@ -88,6 +101,37 @@ func waitReady(ctx context.Context, m Host, name string, timeout time.Duration) 
 		case <-time.After(pollInterval):
 		}
 	}
+}
+
+// watchInterval paces the check for a boot that failed under emulation:
+// a journal read, so less often than the state check.
+const watchInterval = time.Second
+
+// emulatorFailures are what a guest's systemd logs when qemu-user cannot
+// run what it needs to start its services: from systemd 255 on (trixie),
+// every service is spawned through systemd-executor, which fails under
+// qemu-user (checked with Debian's qemu 7.2, and trixie's 10.0), so no
+// unit starts, not even the bus, and the boot never answers.
+var emulatorFailures = []string{"Failed to spawn executor"}
+
+// emulatorFailure fails when the container's journal since started shows
+// its systemd unable to start services under the emulator.
+func emulatorFailure(ctx context.Context, m Host, name, arch string, started time.Time) error {
+	text, err := m.Journal(ctx, name, started, journalLines)
+	if err != nil {
+		return nil
+	}
+	for _, line := range strings.Split(text, "\n") {
+		for _, sign := range emulatorFailures {
+			if strings.Contains(line, sign) {
+				return fmt.Errorf("start %s: the container's systemd cannot start its services under this host's emulator (%q): "+
+					"systemd 255 and newer (Debian 13 trixie and later) start every service through systemd-executor, which qemu-user cannot run, "+
+					"so such %s guests never finish booting here; build bookworm or older for %s, or build on a native %s host",
+					name, strings.TrimSpace(line), arch, arch, arch)
+			}
+		}
+	}
+	return nil
 }
 
 // journalLines is how much of a failed boot's journal the error shows:
@@ -140,7 +184,7 @@ func (s *stepStart) Cleanup(state multistep.StateBag) {
 			// answer one before the timeout anyway.
 			stop = discardContainer
 		}
-		if err := stop(context.Background(), m, ui, cfg, initOf(state)); err != nil {
+		if err := stop(context.Background(), m, ui, cfg, initOf(state), emulated(state)); err != nil {
 			ui.Error(err.Error())
 		} else {
 			state.Put(stateStarted, false)
