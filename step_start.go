@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -114,6 +115,9 @@ const watchInterval = time.Second
 // unit starts, not even the bus, and the boot never answers.
 var emulatorFailures = []string{"Failed to spawn executor"}
 
+// terminalEscape is a colour or other terminal control sequence.
+var terminalEscape = regexp.MustCompile(`\x1b\[[0-9;:?]*[A-Za-z]`)
+
 // emulatorFailure fails when the container's journal since started shows
 // its systemd unable to start services under the emulator.
 func emulatorFailure(ctx context.Context, m Host, name, arch string, started time.Time) error {
@@ -122,6 +126,8 @@ func emulatorFailure(ctx context.Context, m Host, name, arch string, started tim
 		return nil
 	}
 	for _, line := range strings.Split(text, "\n") {
+		// The console's colours reach the journal too.
+		line = terminalEscape.ReplaceAllString(line, "")
 		for _, sign := range emulatorFailures {
 			if strings.Contains(line, sign) {
 				return fmt.Errorf("start %s: the container's systemd cannot start its services under this host's emulator (%q): "+

@@ -270,9 +270,9 @@ func TestStartCleanupAfterNothingStartedDoesNothing(t *testing.T) {
 // with the journal's reason and the cause; a native one is never watched.
 func TestEmulatedBootFailsAtOnceWithTheCause(t *testing.T) {
 	const journal = "Spawning container web on /var/lib/machines/web.\n" +
-		"run-lock.mount: Failed to spawn executor: Invalid argument\n" +
+		"\x1b[0;1;31mrun-lock.mount: Failed to spawn executor: Invalid argument\x1b[0m\n" +
 		"[FAILED] Failed to mount run-lock.mount - Legacy Locks Directory /run/lock.\n"
-	state, f := startState(t, time.Minute)
+	state, f := startState(t, 20*time.Second)
 	f.journal = journal
 	f.failOn["system-state"] = errors.New("Failed to connect to bus: No such file or directory")
 	state.Put(stateEmulated, "arm64")
@@ -284,7 +284,7 @@ func TestEmulatedBootFailsAtOnceWithTheCause(t *testing.T) {
 	want := `start web: the container's systemd cannot start its services under this host's emulator ("run-lock.mount: Failed to spawn executor: Invalid argument"): ` +
 		`systemd 255 and newer (Debian 13 trixie and later) start every service through systemd-executor`
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "build bookworm or older for arm64, or build on a native arm64 host") ||
-		!strings.Contains(err.Error(), "    run-lock.mount: Failed to spawn executor") {
+		!strings.Contains(err.Error(), "run-lock.mount: Failed to spawn executor: Invalid argument\x1b[0m\n") {
 		t.Errorf("error\n%v\nwant it to start with\n%s\nand carry the fix and the journal", err, want)
 	}
 
