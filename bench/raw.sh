@@ -69,6 +69,12 @@ debootstrap) # DIR MIRROR
 	result debootstrap "$t0" "$(now)"
 	rm -rf "$1"
 	;;
+debootstrap-arm64) # DIR MIRROR: the same for arm64, through qemu-user
+	t0=$(now)
+	debootstrap --arch=arm64 --variant=minbase --include=$INCLUDE --cache-dir=$CACHE bookworm "$1" "$2" >/dev/null
+	result arm64 "$t0" "$(now)"
+	rm -rf "$1"
+	;;
 mmdebstrap) # DIR MIRROR: the plugin's command line, cache hooks included, but not
 	# its unsafe-io hook: mmdebstrap as a user would run it for the same image
 	t0=$(now)
