@@ -35,6 +35,12 @@ type HostRelease struct {
 	// Resolved runs systemd-resolved, as on hosts set up for the veth
 	// network (its upstream servers are the machine's, as DHCP would give).
 	Resolved bool
+	// Interpreters are qemu-user-static's binfmt entries (qemu-aarch64,
+	// ...) the host runs foreign programs with: registered on the machine
+	// for the run (hosts and their containers use the kernel's
+	// registration), and binfmt_misc mounted in the host, as systemd
+	// mounts it on a user's host (in a container it does not).
+	Interpreters []string
 }
 
 // basePackages are on every host; pgrep (procps) is for the checks that no
@@ -56,6 +62,16 @@ var (
 	Debian13 = HostRelease{Name: "Debian 13", Suite: "trixie",
 		Packages:  append([]string{"systemd-resolved"}, basePackages...),
 		PackerDeb: true, Resolved: true}
+	// Debian12Foreign is bookworm with arch-test, which mmdebstrap needs
+	// for a foreign tree (and debootstrap uses to see it can run one). Its
+	// interpreters are the machine's: qemu-user-static's binfmt entries
+	// have the F flag, so the kernel opened them when they were
+	// registered. binfmt-support is left out: its unit would register
+	// every format in the machine's kernel at the host's boot and remove
+	// them all, the harness's too, at its shutdown.
+	Debian12Foreign = HostRelease{Name: "Debian 12 (foreign arches)", Suite: "bookworm",
+		Packages:     append([]string{"packer", "arch-test"}, basePackages...),
+		Interpreters: []string{"qemu-aarch64", "qemu-arm"}}
 )
 
 // hostRecipe changes whenever the way the host tree is made changes, so
@@ -95,10 +111,10 @@ type Host struct {
 // use.
 func hostTarball(t *testing.T, rel HostRelease) string {
 	hostTarsMu.Lock()
-	tree := hostTars[rel.Suite]
+	tree := hostTars[rel.Name]
 	if tree == nil {
 		tree = &hostTree{}
-		hostTars[rel.Suite] = tree
+		hostTars[rel.Name] = tree
 	}
 	hostTarsMu.Unlock()
 	tree.once.Do(func() {
@@ -240,6 +256,9 @@ func BootHostOf(t *testing.T, rel HostRelease) *Host {
 func bootHost(t *testing.T, rel HostRelease, retry bool) *Host {
 	t.Helper()
 	tarball := hostTarball(t, rel)
+	if len(rel.Interpreters) > 0 {
+		registerInterpreters(t, rel.Interpreters)
+	}
 	dir, err := os.MkdirTemp("/var/tmp", "nspawn-e2e-")
 	if err != nil {
 		t.Fatal(err)
@@ -318,6 +337,9 @@ func bootHost(t *testing.T, rel HostRelease, retry bool) *Host {
 			return bootHost(t, rel, false)
 		}
 		t.Fatalf("booting the host: %v", err)
+	}
+	if len(rel.Interpreters) > 0 {
+		h.Run("mount", "-t", "binfmt_misc", "binfmt_misc", "/proc/sys/fs/binfmt_misc")
 	}
 	return h
 }

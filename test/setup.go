@@ -95,10 +95,12 @@ func Main(m *testing.M) {
 		<-signals
 		fmt.Fprintln(os.Stderr, "e2e: interrupted; stopping the throwaway hosts")
 		stopAllHosts()
+		unregisterInterpreters()
 		os.Exit(130)
 	}()
 
 	code := m.Run()
+	unregisterInterpreters()
 	passed, failed, skipped := summary()
 	line := fmt.Sprintf("%d passed, %d failed", passed, failed)
 	if skipped > 0 {
