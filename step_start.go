@@ -108,36 +108,51 @@ func waitReady(ctx context.Context, m Host, name string, timeout time.Duration, 
 // a journal read, so less often than the state check.
 const watchInterval = time.Second
 
-// emulatorFailures are what a guest's systemd logs when qemu-user cannot
-// run what it needs to start its services: from systemd 255 on (trixie),
-// every service is spawned through systemd-executor, which fails under
-// qemu-user (checked with Debian's qemu 7.2, and trixie's 10.0), so no
-// unit starts, not even the bus, and the boot never answers.
-var emulatorFailures = []string{"Failed to spawn executor"}
+// emulatorFailures are what a guest's systemd logs when the emulator
+// cannot run what it needs to bring up its bus, which the build talks to:
+// from systemd 255 on (trixie), every service is spawned through
+// systemd-executor. Debian 12's qemu-user 7.2 cannot spawn it at all;
+// qemu 10 and 11 run it only when registered with binfmt_misc's O flag
+// (systemd-binfmt registers Debian's entries so, update-binfmts does not),
+// and otherwise it dies at once, dbus.service with it.
+var emulatorFailures = []string{"Failed to spawn executor", "Failed to start dbus.service"}
 
 // terminalEscape is a colour or other terminal control sequence.
 var terminalEscape = regexp.MustCompile(`\x1b\[[0-9;:?]*[A-Za-z]`)
 
 // emulatorFailure fails when the container's journal since started shows
-// its systemd unable to start services under the emulator.
+// its systemd unable to start its bus under the emulator. It quotes the
+// bus's own failure where the journal has it.
 func emulatorFailure(ctx context.Context, m Host, name, arch string, started time.Time) error {
-	text, err := m.Journal(ctx, name, started, journalLines)
+	// Enough lines that the bus's failure has not scrolled out since the
+	// last look, with every unit failing as fast as systemd starts them.
+	text, err := m.Journal(ctx, name, started, 500)
 	if err != nil {
 		return nil
 	}
+	var found, bus string
 	for _, line := range strings.Split(text, "\n") {
 		// The console's colours reach the journal too.
-		line = terminalEscape.ReplaceAllString(line, "")
+		line = strings.TrimSpace(terminalEscape.ReplaceAllString(line, ""))
+		if bus == "" && strings.HasPrefix(line, "dbus.service: ") {
+			bus = line
+		}
 		for _, sign := range emulatorFailures {
-			if strings.Contains(line, sign) {
-				return fmt.Errorf("start %s: the container's systemd cannot start its services under this host's emulator (%q): "+
-					"systemd 255 and newer (Debian 13 trixie and later) start every service through systemd-executor, which qemu-user cannot run, "+
-					"so such %s guests never finish booting here; build bookworm or older for %s, or build on a native %s host",
-					name, strings.TrimSpace(line), arch, arch, arch)
+			if found == "" && strings.Contains(line, sign) {
+				found = line
 			}
 		}
 	}
-	return nil
+	if found == "" {
+		return nil
+	}
+	if bus != "" {
+		found = bus
+	}
+	return fmt.Errorf("start %s: the container's systemd cannot start its services under this host's emulator (%q), so its bus never answers: "+
+		"systemd 255 and newer (Debian 13 trixie and later) start every service through systemd-executor, which qemu-user runs only from version 10 on "+
+		"and only when registered with binfmt_misc's O flag; build bookworm or older for %s, or build on a native %s host",
+		name, found, arch, arch)
 }
 
 // journalLines is how much of a failed boot's journal the error shows:
