@@ -66,7 +66,7 @@ type Config struct {
 	// `true` keeps the freshly installed tree, before any provisioning, as
 	// a hidden read-only image in `/var/lib/machines` named
 	// `.nspawn-base-SUITE-HASH` (one per suite, variant, mirror,
-	// bootstrapper, packages and components), and later builds that ask for the
+	// bootstrapper, packages, components and arch), and later builds that ask for the
 	// same base clone it instead of installing again (a snapshot on
 	// btrfs). `machinectl list-images --all` shows these images;
 	// `machinectl remove NAME` deletes one, `machinectl clean` every
