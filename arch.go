@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 )
 
 // Foreign architectures: a container of another architecture than the
@@ -92,13 +93,14 @@ var goArches = map[string]string{
 	"mips64le": "mips64el", "mipsle": "mipsel", "loong64": "loong64",
 }
 
-// hostArch is the host's Debian architecture; tests replace it.
-var hostArch = func() string {
+// hostArch is the host's Debian architecture, asked of dpkg once; tests
+// replace it.
+var hostArch = sync.OnceValue(func() string {
 	if arch, err := dpkgArchitecture(); err == nil {
 		return arch
 	}
 	return goArches[runtime.GOARCH]
-}
+})
 
 // binfmtDir is where the kernel lists the binfmt_misc interpreters;
 // tests point it elsewhere.

@@ -33,10 +33,9 @@ func (s *stepGuestArch) Run(ctx context.Context, state multistep.StateBag) multi
 			arch = found
 		}
 	}
-	host := hostArch()
-	if arch != "" && !runsNatively(host, arch) {
+	if arch != "" && !runsNatively(hostArch(), arch) {
 		state.Put(stateEmulated, arch)
-		ui.Say(fmt.Sprintf("Container %s is %s: this %s host runs it through its qemu-user emulator.", cfg.PackerBuildName, arch, host))
+		ui.Say(fmt.Sprintf("Container %s is %s: this %s host runs it through its qemu-user emulator.", cfg.PackerBuildName, arch, hostArch()))
 	}
 	return multistep.ActionContinue
 }
