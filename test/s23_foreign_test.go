@@ -119,7 +119,7 @@ func TestForeignArchitectures(t *testing.T) {
 		}
 	})
 	t.Run("import of the export and clone, arch read from the image", func(t *testing.T) {
-		r := h.packer(dir, "build", "-only=copies.*", ".")
+		r := h.packer(dir, "build", "-var", mirror, "-only=copies.*", ".")
 		expectSuccess(t, r)
 		for _, name := range []string{"arm64-back", "arm64-clone"} {
 			if !strings.Contains(r.out, name+": machine=aarch64 in "+name) || !strings.Contains(r.out, name+": Hello, world!") {
@@ -166,7 +166,7 @@ func (h *Host) poweredOffCleanly(t *testing.T, name, out string) {
 		t.Errorf("%s: terminated, not powered off:\n%s", name, lastLines(out, 30))
 	}
 	console := h.Run("journalctl", "--no-pager", "--output=cat", "-u", "systemd-nspawn@"+name+".service")
-	if strings.Contains(console, "emergency") || !strings.Contains(console, "Power-Off") {
+	if strings.Contains(console, "emergency") || !strings.Contains(console, "Reached target poweroff.target") || !strings.Contains(console, "Powering off.") {
 		t.Errorf("%s: its console shows no clean poweroff:\n%s", name, lastLines(console, 20))
 	}
 }
