@@ -38,7 +38,13 @@ func stopContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, in
 	ui.Say(fmt.Sprintf("Powering off container %s...", name))
 	init, err := powerOff(ctx, m, name, init, emulated)
 	unitStuck := false
-	if err != nil {
+	if err != nil && emulated {
+		// Stopping its unit would only send the shifted signal again: a
+		// container whose bus does not answer is killed below.
+		if up, qerr := m.Running(ctx, name); qerr == nil && !up {
+			return nil
+		}
+	} else if err != nil {
 		// It may have stopped by itself (a provisioner's poweroff), or
 		// machined may not have listed it yet: a cancelled machinectl
 		// start leaves its unit starting, and machinectl terminate fails
@@ -67,10 +73,14 @@ func stopContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, in
 	}
 	ui.Error(fmt.Sprintf("Warning: %s; terminating container %s", err, name))
 	terminate := m.Terminate
-	if unitStuck {
+	if unitStuck || emulated {
 		// Its stop job still runs (a container stopped so early in its
 		// boot that it missed the request), and machinectl terminate
 		// would only wait on that job: its processes are killed instead.
+		// So are an emulated container's: machinectl terminate stops
+		// its unit, whose nspawn asks the container to halt with
+		// SIGRTMIN+3, which qemu-user delivers as SIGRTMIN+1 (rescue
+		// mode), and waits half a minute for it.
 		terminate = m.KillUnit
 	}
 	if err := terminate(ctx, name); err != nil {
@@ -85,11 +95,17 @@ func stopContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, in
 // discardContainer terminates a container the failed build is about to
 // remove, without a clean shutdown first. machinectl terminate fails on a
 // container that machined does not list yet (a cancelled machinectl start
-// leaves its unit starting): its unit's processes are killed instead.
-func discardContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, _ initProcess, _ bool) error {
+// leaves its unit starting): its unit's processes are killed instead. An
+// emulated container's are killed at once: machinectl terminate would
+// wait for it to obey a halt request it receives as another signal.
+func discardContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, _ initProcess, emulated bool) error {
 	name := cfg.PackerBuildName
 	ui.Say(fmt.Sprintf("Terminating container %s, which the failed build removes...", name))
-	if err := m.Terminate(ctx, name); err != nil {
+	terminate := m.Terminate
+	if emulated {
+		terminate = m.KillUnit
+	}
+	if err := terminate(ctx, name); err != nil {
 		if kerr := m.KillUnit(ctx, name); kerr != nil {
 			if up, qerr := m.Running(ctx, name); qerr == nil && !up {
 				return nil

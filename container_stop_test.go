@@ -180,3 +180,41 @@ func stopWith(t *testing.T, stop func(context.Context, Host, packersdk.Ui, *Conf
 	}
 	return out.String()
 }
+
+// An emulated container is killed, never stopped through its unit or
+// machinectl terminate: both make nspawn send SIGRTMIN+3, which qemu-user
+// delivers as SIGRTMIN+1 (rescue mode), and wait for it to halt.
+func TestEmulatedContainerIsKilledNotStopped(t *testing.T) {
+	emulatedStop := func(stop func(context.Context, Host, packersdk.Ui, *Config, initProcess, bool) error) func(context.Context, Host, packersdk.Ui, *Config, initProcess, bool) error {
+		return func(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, init initProcess, _ bool) error {
+			return stop(ctx, m, ui, cfg, init, true)
+		}
+	}
+	cases := []struct {
+		name  string
+		stop  func(context.Context, Host, packersdk.Ui, *Config, initProcess, bool) error
+		setup func(f *fakeHost)
+		want  []string
+	}{
+		{"discarded", discardContainer, func(f *fakeHost) {}, []string{"kill-unit web"}},
+		{"bus does not answer", stopContainer, func(f *fakeHost) {
+			f.failOn["poweroff-by-bus"] = errors.New("Failed to connect to bus: Connection refused")
+		}, []string{"poweroff-by-bus web", "kill-unit web"}},
+		{"does not stop", stopContainer, func(f *fakeHost) { f.stubbornPoweroff = true }, []string{"poweroff-by-bus web", "kill-unit web"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeHost()
+			f.running["web"] = true
+			tc.setup(f)
+			stopWith(t, emulatedStop(tc.stop), f)
+			assertCalls(t, f, tc.want...)
+			for _, verb := range []string{"terminate", "stop-unit", "poweroff web"} {
+				assertNoCall(t, f, verb)
+			}
+			if f.running["web"] {
+				t.Error("container left running")
+			}
+		})
+	}
+}
