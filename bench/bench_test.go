@@ -371,7 +371,11 @@ const arm64Base = "base-arm64"
 // keepArm64Base keeps the first arm64 build as arm64Base and removes the
 // later ones.
 func (b *bench) keepArm64Base() {
-	b.h.Run("sh", "-c", "if machinectl show-image "+arm64Base+" >/dev/null 2>&1; then machinectl remove b-arm64; else machinectl rename b-arm64 "+arm64Base+"; fi")
+	if b.h.Cmd(context.Background(), "machinectl", "show-image", arm64Base).Run() == nil {
+		b.h.Run("machinectl", "remove", "b-arm64")
+		return
+	}
+	b.h.Run("machinectl", "rename", "b-arm64", arm64Base)
 }
 
 // arm64Base makes arm64Base, untimed, if no arm64 build has run yet
