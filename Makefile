@@ -91,9 +91,12 @@ fuzz:
 	for f in $(FUZZ_TARGETS); do $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZ_TIME) -fuzzminimizetime $(FUZZ_MINIMIZE_TIME) . || exit 1; done
 
 # Scenarios at once, each in hosts of its own; with 2 cores, three keep
-# both busy while others wait on downloads and boots.
+# both busy while others wait on downloads and boots. The foreign
+# architecture scenario runs arm64 and armhf trees through qemu-user.
 E2E_PARALLEL ?= 3
+FOREIGN_PKGS := qemu-user-static binfmt-support arch-test
 e2e: build
+	$(MAKE) deps HOST_PKGS="$(FOREIGN_PKGS)"
 	$(GO) test -tags e2e -v -count=1 -parallel $(E2E_PARALLEL) -timeout 80m ./test/
 
 # Repeats a four-source parallel build 20 times, checking for leaks.
@@ -104,7 +107,7 @@ soak: build
 # a throwaway host, and writes the table to BENCHMARKS.md. btrfs-progs
 # formats the btrfs its clone row on btrfs runs on.
 bench: deps build
-	$(MAKE) deps HOST_PKGS=btrfs-progs
+	$(MAKE) deps HOST_PKGS="btrfs-progs $(FOREIGN_PKGS)"
 	$(GO) test -tags 'e2e bench' -v -count=1 -timeout 80m ./bench/
 
 test: deps lint check-generate unit fuzz e2e

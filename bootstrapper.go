@@ -84,9 +84,12 @@ func bootstrapEnv(opts bootstrapOptions) []string {
 }
 
 // selectionArgs say what to install, in options both tools read alike:
-// the variant, the packages, the components.
+// the architecture, the variant, the packages, the components.
 func selectionArgs(opts bootstrapOptions) []string {
 	var args []string
+	if opts.Arch != "" {
+		args = append(args, "--arch="+opts.Arch)
+	}
 	if opts.Variant != "" {
 		args = append(args, "--variant="+opts.Variant)
 	}

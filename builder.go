@@ -57,7 +57,7 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 	// -on-error=abort skips every Cleanup: keep the container for
 	// inspection, but never leave it running.
 	if started, _ := state.Get(stateStarted).(bool); started {
-		if err := stopContainer(context.Background(), m, ui, cfg, initOf(state)); err != nil {
+		if err := stopContainer(context.Background(), m, ui, cfg, initOf(state), emulated(state)); err != nil {
 			ui.Error(err.Error())
 		}
 	}
@@ -95,6 +95,7 @@ func (b *Builder) steps() []multistep.Step {
 	return []multistep.Step{
 		&stepPrepare{},
 		create,
+		&stepGuestArch{},
 		&stepSourceDate{},
 		&stepSettings{},
 		&stepStart{},

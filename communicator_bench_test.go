@@ -25,6 +25,9 @@ import (
 // file, and NSPAWN_BENCH_SMALLDIR, many small ones) and the
 // file's (NSPAWN_BENCH_FILE) uploads and downloads, one at a time. It
 // prints "RESULT name value" lines, the raw side's named "raw-...".
+// NSPAWN_BENCH_COMMANDS_ONLY runs the command rows alone (for a container
+// of another architecture, whose transfers would time its emulator), each
+// name followed by NSPAWN_BENCH_SUFFIX.
 func TestCommunicatorBench(t *testing.T) {
 	name := os.Getenv("NSPAWN_BENCH_MACHINE")
 	file := os.Getenv("NSPAWN_BENCH_FILE")
@@ -34,7 +37,9 @@ func TestCommunicatorBench(t *testing.T) {
 	// The download goes next to the file, on the same disk as raw.sh's.
 	out := file + ".comm.out"
 	count, _ := strconv.Atoi(os.Getenv("NSPAWN_BENCH_COUNT"))
-	if name == "" || file == "" || dir == "" || smallDir == "" || raw == "" || count < turns {
+	commandsOnly := os.Getenv("NSPAWN_BENCH_COMMANDS_ONLY") != ""
+	suffix := os.Getenv("NSPAWN_BENCH_SUFFIX")
+	if name == "" || raw == "" || count < turns || !commandsOnly && (file == "" || dir == "" || smallDir == "") {
 		t.Fatalf("set NSPAWN_BENCH_MACHINE, NSPAWN_BENCH_FILE, NSPAWN_BENCH_DIR, NSPAWN_BENCH_SMALLDIR, NSPAWN_BENCH_RAW and NSPAWN_BENCH_COUNT (at least %d); bench/ does", turns)
 	}
 	c := &communicator{ctx: context.Background(), machine: quietHost(), name: name}
@@ -88,7 +93,10 @@ func TestCommunicatorBench(t *testing.T) {
 			}
 			inTurn(turn, pluginTurn, rawTurn)
 		}
-		fmt.Printf("RESULT %s %.3f\nRESULT raw-%s %.3f\n", kind.label, plugin, kind.label, rawSeconds)
+		fmt.Printf("RESULT %s%s %.3f\nRESULT raw-%s%s %.3f\n", kind.label, suffix, plugin, kind.label, suffix, rawSeconds)
+	}
+	if commandsOnly {
+		return
 	}
 	// Directory uploads, of one big file and of many small ones, each side
 	// in turn, into an emptied destination.

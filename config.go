@@ -41,6 +41,18 @@ type Config struct {
 	// `--components`), such as `["main", "contrib", "non-free-firmware"]`;
 	// the image's apt sources get the same. Default `["main"]`.
 	Components []string `mapstructure:"components"`
+	// The Debian architecture of the container, such as `arm64`, `armhf`
+	// or `i386`: any the host runs, natively (`i386` on `amd64`) or
+	// through a qemu-user interpreter registered with binfmt_misc (`apt-get
+	// install qemu-user-static binfmt-support`, and `arch-test` for
+	// mmdebstrap). The bootstrapper gets it as `--arch`. With `import` and
+	// `clone` the image's own architecture is read from it (its dpkg
+	// database, else its systemd's ELF header) and must be this one if
+	// this is set; give it for a raw image, which cannot be read. Under
+	// emulation only guests whose systemd runs there boot: bookworm (and
+	// older) does, trixie and later do not (see the docs). Default: the
+	// host's, `dpkg --print-architecture`.
+	Arch string `mapstructure:"arch"`
 	// Where debootstrap keeps downloaded packages, so later builds skip the
 	// download; an existing directory. Parallel builds take turns on it
 	// (apt's own lock). Default `/var/cache/apt/archives`.
@@ -54,7 +66,7 @@ type Config struct {
 	// `true` keeps the freshly installed tree, before any provisioning, as
 	// a hidden read-only image in `/var/lib/machines` named
 	// `.nspawn-base-SUITE-HASH` (one per suite, variant, mirror,
-	// bootstrapper, packages and components), and later builds that ask for the
+	// bootstrapper, packages, components and arch), and later builds that ask for the
 	// same base clone it instead of installing again (a snapshot on
 	// btrfs). `machinectl list-images --all` shows these images;
 	// `machinectl remove NAME` deletes one, `machinectl clean` every
@@ -309,6 +321,7 @@ func (c *Config) validate() error {
 		add(`variant: %q is not a debootstrap variant; use one of %s, or leave it unset`, c.Variant, strings.Join(debootstrapVariants, ", "))
 	}
 	errs = append(errs, c.validateBootstrapper()...)
+	errs = append(errs, c.validateArch()...)
 	if !suiteName.MatchString(c.Suite) {
 		add(`suite: %q is not a suite name; use one such as "bookworm" or "unstable"`, c.Suite)
 	} else if c.bootstraps() && c.Bootstrapper == "debootstrap" {

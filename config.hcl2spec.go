@@ -23,6 +23,7 @@ type FlatConfig struct {
 	Variant             *string           `mapstructure:"variant" cty:"variant" hcl:"variant"`
 	Packages            []string          `mapstructure:"packages" cty:"packages" hcl:"packages"`
 	Components          []string          `mapstructure:"components" cty:"components" hcl:"components"`
+	Arch                *string           `mapstructure:"arch" cty:"arch" hcl:"arch"`
 	CacheDir            *string           `mapstructure:"cache_dir" cty:"cache_dir" hcl:"cache_dir"`
 	Bootstrapper        *string           `mapstructure:"bootstrapper" cty:"bootstrapper" hcl:"bootstrapper"`
 	CacheBase           *bool             `mapstructure:"cache_base" cty:"cache_base" hcl:"cache_base"`
@@ -73,6 +74,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"variant":                    &hcldec.AttrSpec{Name: "variant", Type: cty.String, Required: false},
 		"packages":                   &hcldec.AttrSpec{Name: "packages", Type: cty.List(cty.String), Required: false},
 		"components":                 &hcldec.AttrSpec{Name: "components", Type: cty.List(cty.String), Required: false},
+		"arch":                       &hcldec.AttrSpec{Name: "arch", Type: cty.String, Required: false},
 		"cache_dir":                  &hcldec.AttrSpec{Name: "cache_dir", Type: cty.String, Required: false},
 		"bootstrapper":               &hcldec.AttrSpec{Name: "bootstrapper", Type: cty.String, Required: false},
 		"cache_base":                 &hcldec.AttrSpec{Name: "cache_base", Type: cty.Bool, Required: false},

@@ -27,6 +27,10 @@ func TestMain(m *testing.M) {
 		}
 	}
 	debootstrapScripts = dir
+	// An amd64 host with no interpreters registered, wherever the tests
+	// run; the arch tests register their own.
+	hostArch = func() string { return "amd64" }
+	binfmtDir = filepath.Join(dir, "binfmt_misc")
 	nspawnSettingsDir = filepath.Join(dir, "nspawn")
 	lockDir = filepath.Join(dir, "lock")
 	code := m.Run()

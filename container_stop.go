@@ -23,14 +23,28 @@ func initOf(state multistep.StateBag) initProcess {
 	return l.get()
 }
 
+// emulated reports whether the build's container runs through an
+// emulator.
+func emulated(state multistep.StateBag) bool {
+	_, ok := state.GetOk(stateEmulated)
+	return ok
+}
+
 // stopContainer powers the container off cleanly, waiting at most timeout,
-// and terminates it if it does not go. init, if known, is its init.
-func stopContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, init initProcess) error {
+// and terminates it if it does not go. init, if known, is its init;
+// emulated says the container runs through an emulator.
+func stopContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, init initProcess, emulated bool) error {
 	name := cfg.PackerBuildName
 	ui.Say(fmt.Sprintf("Powering off container %s...", name))
-	init, err := powerOff(ctx, m, name, init)
+	init, err := powerOff(ctx, m, name, init, emulated)
 	unitStuck := false
-	if err != nil {
+	if err != nil && emulated {
+		// Stopping its unit would only send the shifted signal again: a
+		// container whose bus does not answer is killed below.
+		if up, qerr := m.Running(ctx, name); qerr == nil && !up {
+			return nil
+		}
+	} else if err != nil {
 		// It may have stopped by itself (a provisioner's poweroff), or
 		// machined may not have listed it yet: a cancelled machinectl
 		// start leaves its unit starting, and machinectl terminate fails
@@ -59,10 +73,14 @@ func stopContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, in
 	}
 	ui.Error(fmt.Sprintf("Warning: %s; terminating container %s", err, name))
 	terminate := m.Terminate
-	if unitStuck {
+	if unitStuck || emulated {
 		// Its stop job still runs (a container stopped so early in its
 		// boot that it missed the request), and machinectl terminate
 		// would only wait on that job: its processes are killed instead.
+		// So are an emulated container's: machinectl terminate stops
+		// its unit, whose nspawn asks the container to halt with
+		// SIGRTMIN+3, which qemu-user delivers as SIGRTMIN+1 (rescue
+		// mode), and waits half a minute for it.
 		terminate = m.KillUnit
 	}
 	if err := terminate(ctx, name); err != nil {
@@ -77,11 +95,17 @@ func stopContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, in
 // discardContainer terminates a container the failed build is about to
 // remove, without a clean shutdown first. machinectl terminate fails on a
 // container that machined does not list yet (a cancelled machinectl start
-// leaves its unit starting): its unit's processes are killed instead.
-func discardContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, _ initProcess) error {
+// leaves its unit starting): its unit's processes are killed instead. An
+// emulated container's are killed at once: machinectl terminate would
+// wait for it to obey a halt request it receives as another signal.
+func discardContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, _ initProcess, emulated bool) error {
 	name := cfg.PackerBuildName
 	ui.Say(fmt.Sprintf("Terminating container %s, which the failed build removes...", name))
-	if err := m.Terminate(ctx, name); err != nil {
+	terminate := m.Terminate
+	if emulated {
+		terminate = m.KillUnit
+	}
+	if err := terminate(ctx, name); err != nil {
 		if kerr := m.KillUnit(ctx, name); kerr != nil {
 			if up, qerr := m.Running(ctx, name); qerr == nil && !up {
 				return nil
@@ -95,17 +119,28 @@ func discardContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config,
 // powerOff asks the container to shut down and returns its init, to
 // watch, or nil. A known init is signalled directly: no machinectl run.
 // Otherwise machinectl poweroff goes out while the init is looked up,
-// each a machinectl run that does not need the other.
-func powerOff(ctx context.Context, m Host, name string, known initProcess) (initProcess, error) {
-	if known != nil && known.PowerOff() == nil {
+// each a machinectl run that does not need the other. An emulated
+// container's systemd is asked over its bus instead: qemu-user shifts
+// realtime signals, and SIGRTMIN+4, what machinectl poweroff sends too,
+// reaches it as SIGRTMIN+2, which means emergency mode.
+func powerOff(ctx context.Context, m Host, name string, known initProcess, emulated bool) (initProcess, error) {
+	if known != nil && !emulated && known.PowerOff() == nil {
 		return known, nil
 	}
 	found := make(chan initProcess, 1)
 	go func() {
+		if known != nil && !known.Exited() {
+			found <- known
+			return
+		}
 		p, _ := m.Init(ctx, name)
 		found <- p
 	}()
-	err := m.Poweroff(ctx, name)
+	poweroff := m.Poweroff
+	if emulated {
+		poweroff = m.PoweroffByBus
+	}
+	err := poweroff(ctx, name)
 	return <-found, err
 }
 

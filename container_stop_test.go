@@ -135,21 +135,86 @@ func TestDiscardOfAStoppedContainer(t *testing.T) {
 // with a one-second timeout and returns what it said.
 func stopWeb(t *testing.T, f *fakeHost, init initProcess) string {
 	t.Helper()
-	return stopWith(t, func(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, _ initProcess) error {
-		return stopContainer(ctx, m, ui, cfg, init)
+	return stopWith(t, func(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, _ initProcess, _ bool) error {
+		return stopContainer(ctx, m, ui, cfg, init, false)
 	}, f)
+}
+
+// An emulated container's systemd is asked over its bus, known init or
+// not: a signal would reach it shifted (SIGRTMIN+4 as SIGRTMIN+2,
+// emergency mode). Its init is still watched to see it go.
+func TestStopContainerAsksAnEmulatedOneOverItsBus(t *testing.T) {
+	for name, known := range map[string]func(*fakeHost) initProcess{
+		"init known":   func(f *fakeHost) initProcess { return fakeInit{f, "web"} },
+		"init unknown": func(*fakeHost) initProcess { return nil },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeHost()
+			f.running["web"] = true
+			out := stopWith(t, func(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, _ initProcess, _ bool) error {
+				return stopContainer(ctx, m, ui, cfg, known(f), true)
+			}, f)
+			assertCalls(t, f, "poweroff-by-bus web")
+			for _, c := range f.callLog() {
+				if strings.HasPrefix(c, "poweroff web") || strings.HasPrefix(c, "terminate") || strings.HasPrefix(c, "stop-unit") {
+					t.Errorf("%s: call %q for an emulated container; got:\n  %s", name, c, strings.Join(f.callLog(), "\n  "))
+				}
+			}
+			if !strings.Contains(out, "Container web is off.") {
+				t.Errorf("%s: output does not say the container is off:\n%s", name, out)
+			}
+		})
+	}
 }
 
 // stopWith stops the container "web" with stop, given a one-second
 // timeout, and returns what it said.
-func stopWith(t *testing.T, stop func(context.Context, Host, packersdk.Ui, *Config, initProcess) error, f *fakeHost) string {
+func stopWith(t *testing.T, stop func(context.Context, Host, packersdk.Ui, *Config, initProcess, bool) error, f *fakeHost) string {
 	t.Helper()
 	cfg := &Config{timeout: time.Second}
 	cfg.PackerBuildName = "web"
 	var out strings.Builder
 	ui := &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: &out, ErrorWriter: &out}
-	if err := stop(context.Background(), f, ui, cfg, nil); err != nil {
+	if err := stop(context.Background(), f, ui, cfg, nil, false); err != nil {
 		t.Fatalf("stopping web: %v", err)
 	}
 	return out.String()
+}
+
+// An emulated container is killed, never stopped through its unit or
+// machinectl terminate: both make nspawn send SIGRTMIN+3, which qemu-user
+// delivers as SIGRTMIN+1 (rescue mode), and wait for it to halt.
+func TestEmulatedContainerIsKilledNotStopped(t *testing.T) {
+	emulatedStop := func(stop func(context.Context, Host, packersdk.Ui, *Config, initProcess, bool) error) func(context.Context, Host, packersdk.Ui, *Config, initProcess, bool) error {
+		return func(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config, init initProcess, _ bool) error {
+			return stop(ctx, m, ui, cfg, init, true)
+		}
+	}
+	cases := []struct {
+		name  string
+		stop  func(context.Context, Host, packersdk.Ui, *Config, initProcess, bool) error
+		setup func(f *fakeHost)
+		want  []string
+	}{
+		{"discarded", discardContainer, func(f *fakeHost) {}, []string{"kill-unit web"}},
+		{"bus does not answer", stopContainer, func(f *fakeHost) {
+			f.failOn["poweroff-by-bus"] = errors.New("Failed to connect to bus: Connection refused")
+		}, []string{"poweroff-by-bus web", "kill-unit web"}},
+		{"does not stop", stopContainer, func(f *fakeHost) { f.stubbornPoweroff = true }, []string{"poweroff-by-bus web", "kill-unit web"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeHost()
+			f.running["web"] = true
+			tc.setup(f)
+			stopWith(t, emulatedStop(tc.stop), f)
+			assertCalls(t, f, tc.want...)
+			for _, verb := range []string{"terminate", "stop-unit", "poweroff web"} {
+				assertNoCall(t, f, verb)
+			}
+			if f.running["web"] {
+				t.Error("container left running")
+			}
+		})
+	}
 }

@@ -288,6 +288,13 @@ func (f *fakeHost) powerOff(name string) error {
 	return nil
 }
 
+func (f *fakeHost) PoweroffByBus(ctx context.Context, name string) error {
+	if err := f.record("poweroff-by-bus %s", name); err != nil {
+		return err
+	}
+	return f.powerOff(name)
+}
+
 func (f *fakeHost) KillUnit(ctx context.Context, name string) error {
 	return f.stop("kill-unit", name)
 }

@@ -21,6 +21,9 @@ const (
 	// stateSourceDate is a reproducible build's SOURCE_DATE_EPOCH, a
 	// time.Time; absent otherwise.
 	stateSourceDate = "source_date"
+	// stateEmulated is the container's architecture, a string, when the
+	// host runs it through an emulator; absent otherwise.
+	stateEmulated = "container_emulated"
 	// stateExported lists the files the export step wrote.
 	stateExported = "exported_files"
 	// stateSBOM lists the SBOM files the SBOM step wrote.

@@ -24,6 +24,11 @@ const basePrefix = ".nspawn-base-"
 func (c *Config) baseImageName() string {
 	o := c.bootstrapOptions()
 	key := strings.Join([]string{baseRecipe, o.Tool, o.Suite, o.Variant, o.Mirror, strings.Join(o.Include, ",")}, "\n")
+	// The host's own architecture goes unsaid, so bases made before arch
+	// existed keep their names.
+	if o.Arch != "" {
+		key += "\narch=" + o.Arch
+	}
 	if o.Components != nil {
 		key += "\ncomponents=" + strings.Join(o.Components, ",")
 	}

@@ -124,6 +124,7 @@ func (c *Config) bootstrapOptions() bootstrapOptions {
 		Target:   c.containerPath(),
 		Mirror:   c.Mirror,
 		Variant:  c.Variant,
+		Arch:     c.bootstrapArch(),
 		CacheDir: c.CacheDir,
 		Include:  includePackages(c.Suite, c.Packages),
 		// The default, main, goes unsaid, as both tools assume it.

@@ -28,6 +28,10 @@ func (s *stepPrepare) Run(ctx context.Context, state multistep.StateBag) multist
 		if !known {
 			return halt(state, fmt.Errorf(`clone: machine %q not found in %s; build it first or fix "clone"`, cfg.Clone, defaultMachinesDir))
 		}
+		// Before the copy: a source the host cannot run is not copied.
+		if _, err := checkImageArch(cfg, cfg.cloneSourcePath(), fmt.Sprintf("clone: machine %q", cfg.Clone)); err != nil {
+			return halt(state, err)
+		}
 	}
 
 	running, err := m.Running(ctx, name)

@@ -34,7 +34,7 @@ func (s *stepShutdown) Run(ctx context.Context, state multistep.StateBag) multis
 			return halt(state, err)
 		}
 	}
-	if err := stopContainer(ctx, m, ui, cfg, initOf(state)); err != nil {
+	if err := stopContainer(ctx, m, ui, cfg, initOf(state), emulated(state)); err != nil {
 		return halt(state, err)
 	}
 	state.Put(stateStarted, false)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -33,7 +34,11 @@ func (s *stepStart) Run(ctx context.Context, state multistep.StateBag) multistep
 	if err := m.Start(ctx, name); err != nil {
 		return halt(state, withJournal(ctx, m, name, started, fmt.Errorf("start %s: %w", name, err)))
 	}
-	if err := waitReady(ctx, m, name, cfg.timeout); err != nil {
+	var watch func(context.Context) error
+	if arch, ok := state.Get(stateEmulated).(string); ok {
+		watch = func(ctx context.Context) error { return emulatorFailure(ctx, m, name, arch, started) }
+	}
+	if err := waitReady(ctx, m, name, cfg.timeout, watch); err != nil {
 		return halt(state, withJournal(ctx, m, name, started, err))
 	}
 	// Found while provisioning runs, not before it begins.
@@ -50,14 +55,17 @@ const aliveInterval = 100 * time.Millisecond
 // bus daemon starts after it), and every command the communicator runs is
 // a unit ordered after basic.target too: so provisioning starts exactly
 // when a hand-run systemd-run would first work, while the services of
-// multi-user.target may still be starting.
-func waitReady(ctx context.Context, m Host, name string, timeout time.Duration) error {
+// multi-user.target may still be starting. watch, if set, is asked every
+// watchInterval whether the boot has failed in a way the state does not
+// show.
+func waitReady(ctx context.Context, m Host, name string, timeout time.Duration, watch func(context.Context) error) error {
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	last := "not answering yet"
 	// A container is given one interval before it is asked whether it
 	// died: most answer sooner, and each question costs a machinectl.
 	lastAlive := time.Now()
+	lastWatch := time.Now()
 	for {
 		st, err := m.SystemState(waitCtx, name)
 		switch {
@@ -78,6 +86,12 @@ func waitReady(ctx context.Context, m Host, name string, timeout time.Duration) 
 			}
 			lastAlive = time.Now()
 		}
+		if watch != nil && time.Since(lastWatch) >= watchInterval {
+			if err := watch(waitCtx); err != nil {
+				return err
+			}
+			lastWatch = time.Now()
+		}
 		select {
 		case <-waitCtx.Done():
 			if errors.Is(ctx.Err(), context.Canceled) {
@@ -88,6 +102,57 @@ func waitReady(ctx context.Context, m Host, name string, timeout time.Duration) 
 		case <-time.After(pollInterval):
 		}
 	}
+}
+
+// watchInterval paces the check for a boot that failed under emulation:
+// a journal read, so less often than the state check.
+const watchInterval = time.Second
+
+// emulatorFailures are what a guest's systemd logs when the emulator
+// cannot run what it needs to bring up its bus, which the build talks to:
+// from systemd 255 on (trixie), every service is spawned through
+// systemd-executor. Debian 12's qemu-user 7.2 cannot spawn it at all;
+// qemu 10 and 11 run it only when registered with binfmt_misc's O flag
+// (systemd-binfmt registers Debian's entries so, update-binfmts does not),
+// and otherwise it dies at once, dbus.service with it.
+var emulatorFailures = []string{"Failed to spawn executor", "Failed to start dbus.service"}
+
+// terminalEscape is a colour or other terminal control sequence.
+var terminalEscape = regexp.MustCompile(`\x1b\[[0-9;:?]*[A-Za-z]`)
+
+// emulatorFailure fails when the container's journal since started shows
+// its systemd unable to start its bus under the emulator. It quotes the
+// bus's own failure where the journal has it.
+func emulatorFailure(ctx context.Context, m Host, name, arch string, started time.Time) error {
+	// Enough lines that the bus's failure has not scrolled out since the
+	// last look, with every unit failing as fast as systemd starts them.
+	text, err := m.Journal(ctx, name, started, 500)
+	if err != nil {
+		return nil
+	}
+	var found, bus string
+	for _, line := range strings.Split(text, "\n") {
+		// The console's colours reach the journal too.
+		line = strings.TrimSpace(terminalEscape.ReplaceAllString(line, ""))
+		if bus == "" && strings.HasPrefix(line, "dbus.service: ") {
+			bus = line
+		}
+		for _, sign := range emulatorFailures {
+			if found == "" && strings.Contains(line, sign) {
+				found = line
+			}
+		}
+	}
+	if found == "" {
+		return nil
+	}
+	if bus != "" {
+		found = bus
+	}
+	return fmt.Errorf("start %s: the container's systemd cannot start its services under this host's emulator (%q), so its bus never answers: "+
+		"systemd 255 and newer (Debian 13 trixie and later) start every service through systemd-executor, which qemu-user runs only from version 10 on "+
+		"and only when registered with binfmt_misc's O flag; build bookworm or older for %s, or build on a native %s host",
+		name, found, arch, arch)
 }
 
 // journalLines is how much of a failed boot's journal the error shows:
@@ -140,7 +205,7 @@ func (s *stepStart) Cleanup(state multistep.StateBag) {
 			// answer one before the timeout anyway.
 			stop = discardContainer
 		}
-		if err := stop(context.Background(), m, ui, cfg, initOf(state)); err != nil {
+		if err := stop(context.Background(), m, ui, cfg, initOf(state), emulated(state)); err != nil {
 			ui.Error(err.Error())
 		} else {
 			state.Put(stateStarted, false)

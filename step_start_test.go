@@ -264,3 +264,49 @@ func TestStartCleanupAfterNothingStartedDoesNothing(t *testing.T) {
 		t.Errorf("calls %q; want only the failed link", calls)
 	}
 }
+
+// An emulated guest whose systemd cannot start its services (trixie under
+// qemu-user) fails as soon as its journal says so, not at the timeout,
+// with the journal's reason and the cause; a native one is never watched.
+func TestEmulatedBootFailsAtOnceWithTheCause(t *testing.T) {
+	const journal = "Spawning container web on /var/lib/machines/web.\n" +
+		"\x1b[0;1;31mrun-lock.mount: Failed to spawn executor: Invalid argument\x1b[0m\n" +
+		"[FAILED] Failed to mount run-lock.mount - Legacy Locks Directory /run/lock.\n" +
+		"\x1b[0;1;31mdbus.service: Failed to spawn executor: Invalid argument\x1b[0m\n"
+	state, f := startState(t, 20*time.Second)
+	f.journal = journal
+	f.failOn["system-state"] = errors.New("Failed to connect to bus: No such file or directory")
+	state.Put(stateEmulated, "arm64")
+	start := time.Now()
+	err := runStart(context.Background(), state)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the failure took %s; want it within seconds, long before the timeout", took)
+	}
+	want := `start web: the container's systemd cannot start its services under this host's emulator ("dbus.service: Failed to spawn executor: Invalid argument"), so its bus never answers: ` +
+		`systemd 255 and newer (Debian 13 trixie and later) start every service through systemd-executor`
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "build bookworm or older for arm64, or build on a native arm64 host") ||
+		!strings.Contains(err.Error(), "run-lock.mount: Failed to spawn executor: Invalid argument\x1b[0m\n") {
+		t.Errorf("error\n%v\nwant it to start with\n%s\nand carry the fix and the journal", err, want)
+	}
+
+	// qemu 10 without the O flag: the executor dies, and the bus with it.
+	state, f = startState(t, 20*time.Second)
+	f.journal = "dbus.service: Main process exited, code=exited, status=1/FAILURE\n" +
+		"dbus.service: Failed with result 'exit-code'.\n" +
+		"\x1b[0;1;31mFAILED\x1b[0m] Failed to start \x1b[0;1;39mdbus.service\x1b[0m - D-Bus System Message Bus.\n"
+	f.failOn["system-state"] = errors.New("Failed to connect to bus: No such file or directory")
+	state.Put(stateEmulated, "arm64")
+	err = runStart(context.Background(), state)
+	if want := `emulator ("dbus.service: Main process exited, code=exited, status=1/FAILURE")`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("qemu 10 without O: got %v; want it to quote %s", err, want)
+	}
+
+	// The same journal from a native container is no verdict: it waits.
+	state, f = startState(t, 300*time.Millisecond)
+	f.journal = journal
+	f.failOn["system-state"] = errors.New("Failed to connect to bus: No such file or directory")
+	err = runStart(context.Background(), state)
+	if err == nil || !strings.Contains(err.Error(), "did not accept commands within timeout") {
+		t.Errorf("native container: got %v; want the timeout", err)
+	}
+}

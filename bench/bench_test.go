@@ -30,6 +30,11 @@ import (
 // it for a quick look.
 var rounds = envInt("BENCH_ROUNDS", 6)
 
+// foreignRounds is how many rounds the arm64 base-build row runs in (the
+// first ones): each of its builds takes about three native ones, under
+// qemu-user. BENCH_FOREIGN_ROUNDS changes it.
+var foreignRounds = envInt("BENCH_FOREIGN_ROUNDS", 2)
+
 // only, from BENCH_ONLY (comma-separated operation names), runs a subset;
 // BENCHMARKS.md is then left alone.
 var only = os.Getenv("BENCH_ONLY")
@@ -106,6 +111,14 @@ source "nspawn" "b-export-repro" {
   reproducible = true
   export       = ["/tmp/b-export-repro.tar.zst"]
 }
+source "nspawn" "b-arm64" {
+  network = "host"
+  suite   = "bookworm"
+  variant = "minbase"
+  mirror  = var.mirror
+  arch    = "arm64"
+  timeout = "90s"
+}
 source "nspawn" "b-cache" {
   network = "host"
   suite      = "bookworm"
@@ -135,7 +148,7 @@ source "nspawn" "b-import" {
   network = "host"
 }
 build {
-  sources = ["source.nspawn.b-deb", "source.nspawn.b-mm", "source.nspawn.b-cache", "source.nspawn.b-import"]
+  sources = ["source.nspawn.b-deb", "source.nspawn.b-mm", "source.nspawn.b-arm64", "source.nspawn.b-cache", "source.nspawn.b-import"]
 }
 build {
   sources = ["source.nspawn.b-pkgs", "source.nspawn.b-mm-pkgs", "source.nspawn.b-export", "source.nspawn.b-export-repro"]
@@ -207,7 +220,8 @@ func (b *bench) add(name string, plugin bool, seconds float64) {
 
 func TestBenchmarks(t *testing.T) {
 	e2e.Scenario(t)
-	h := e2e.BootHost(t)
+	// A host set up for foreign architectures too, for the arm64 rows.
+	h := e2e.BootHostOf(t, e2e.Debian12Foreign)
 	b := &bench{t: t, h: h, mirror: e2e.DebianMirror(), results: map[string]*samples{}}
 	b.setUpExt4()
 	h.BaseContainer()
@@ -228,6 +242,9 @@ func TestBenchmarks(t *testing.T) {
 		pluginFirst := round%2 == 0
 		for _, op := range b.operations() {
 			if only != "" && !strings.Contains(","+only+",", ","+op.name+",") {
+				continue
+			}
+			if op.name == "arm64" && round >= foreignRounds {
 				continue
 			}
 			for pair := 0; pair < max(pairsPerRound[op.name], 1); pair++ {
@@ -351,6 +368,10 @@ func (b *bench) operations() []operation {
 			b.h.Run("machinectl", "remove", "b-export-repro")
 			b.h.Run("rm", "-f", "/tmp/b-export-repro.tar.zst")
 		}},
+		{"arm64", func() { // the same under qemu-user, removed or kept for the communicator row
+			b.add("arm64", true, b.build("b-arm64").total)
+			b.keepArm64Base()
+		}, func() { b.rawOp("debootstrap-arm64", "/var/lib/machines/raw-arm64", b.mirror) }},
 		{"cache_base", func() {
 			// The cache_base row: a build that fills the cache, then one
 			// that clones from it.
@@ -383,7 +404,13 @@ func (b *bench) operations() []operation {
 			b.add("commands", true, r.between("Provisioning with shell script", "Powering off container b-cmds"))
 			b.h.Run("machinectl", "remove", "b-cmds")
 		}, func() { b.rawOp("commands", "base", "raw-cmds", strconv.Itoa(commandCount)) }},
-		{"communicator", b.communicator, func() {}},
+		{"communicator", func() {
+			b.communicator("base", "NSPAWN_BENCH_FILE="+memDir+"/big", "NSPAWN_BENCH_DIR="+memDir+"/bigdir", "NSPAWN_BENCH_SMALLDIR="+memDir+"/smalldir")
+		}, func() {}},
+		{"communicator-arm64", func() {
+			b.arm64Base()
+			b.communicator(arm64Base, "NSPAWN_BENCH_COMMANDS_ONLY=1", "NSPAWN_BENCH_SUFFIX=-arm64")
+		}, func() {}},
 		{"files", func() {
 			r := b.build("b-files")
 			b.add("uploaddir", true, r.between("Uploading "+memDir+"/bigdir/ => /tmp/bigdir", "Uploading "+memDir+"/big => /tmp/big"))
@@ -408,13 +435,35 @@ func (b *bench) addCycle(suffix string, r timedRun) {
 	b.add("cycle-build"+suffix, true, r.total)
 }
 
+// arm64Base is the arm64 container the arm64 communicator row clones.
+const arm64Base = "base-arm64"
+
+// keepArm64Base keeps the first arm64 build as arm64Base and removes the
+// later ones.
+func (b *bench) keepArm64Base() {
+	if b.h.Cmd(context.Background(), "machinectl", "show-image", arm64Base).Run() == nil {
+		b.h.Run("machinectl", "remove", "b-arm64")
+		return
+	}
+	b.h.Run("machinectl", "rename", "b-arm64", arm64Base)
+}
+
+// arm64Base makes arm64Base, untimed, if no arm64 build has run yet
+// (BENCH_ONLY without arm64).
+func (b *bench) arm64Base() {
+	if b.h.Cmd(context.Background(), "machinectl", "show-image", arm64Base).Run() == nil {
+		return
+	}
+	b.build("b-arm64")
+	b.keepArm64Base()
+}
+
 // communicator runs the communicator alone, with no Packer in between,
-// against a running clone of the base.
-func (b *bench) communicator() {
-	b.h.Run("sh", b.dir+"/raw.sh", "up", "base", "b-comm")
-	out := b.h.Run("env", "NSPAWN_BENCH_MACHINE=b-comm", "NSPAWN_BENCH_FILE="+memDir+"/big", "NSPAWN_BENCH_DIR="+memDir+"/bigdir", "NSPAWN_BENCH_SMALLDIR="+memDir+"/smalldir",
-		"NSPAWN_BENCH_RAW="+b.dir+"/raw.sh", "NSPAWN_BENCH_COUNT="+strconv.Itoa(commandCount),
-		b.dir+"/commbench", "-test.run=^TestCommunicatorBench$")
+// against a running clone of source, with env telling it what to move.
+func (b *bench) communicator(source string, env ...string) {
+	b.h.Run("sh", b.dir+"/raw.sh", "up", source, "b-comm")
+	argv := append([]string{"env", "NSPAWN_BENCH_MACHINE=b-comm", "NSPAWN_BENCH_RAW=" + b.dir + "/raw.sh", "NSPAWN_BENCH_COUNT=" + strconv.Itoa(commandCount)}, env...)
+	out := b.h.Run(append(argv, b.dir+"/commbench", "-test.run=^TestCommunicatorBench$")...)
 	b.h.Run("sh", b.dir+"/raw.sh", "down", "b-comm")
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
@@ -435,7 +484,7 @@ func (b *bench) communicator() {
 			b.add(f[1], true, value)
 		}
 	}
-	if b.commRSS == 0 {
+	if b.commRSS == 0 && source == "base" {
 		b.t.Fatalf("the communicator benchmark reported nothing:\n%s", out)
 	}
 }

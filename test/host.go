@@ -35,6 +35,12 @@ type HostRelease struct {
 	// Resolved runs systemd-resolved, as on hosts set up for the veth
 	// network (its upstream servers are the machine's, as DHCP would give).
 	Resolved bool
+	// Interpreters are qemu-user-static's binfmt entries (qemu-aarch64,
+	// ...) the host runs foreign programs with: registered on the machine
+	// for the run (hosts and their containers use the kernel's
+	// registration), and binfmt_misc mounted in the host, as systemd
+	// mounts it on a user's host (in a container it does not).
+	Interpreters []string
 }
 
 // basePackages are on every host; pgrep (procps) is for the checks that no
@@ -49,15 +55,29 @@ var basePackages = []string{
 var (
 	// Debian12 is bookworm with its own packer; Packer's ansible
 	// provisioner runs ansible-playbook over ssh. No systemd-resolved, as
-	// on a default install.
+	// on a default install. arch-test is for foreign architectures:
+	// mmdebstrap needs it for a foreign tree, and debootstrap uses it to
+	// see that it can run one.
 	Debian12 = HostRelease{Name: "Debian 12", Suite: "bookworm",
-		Packages:    append([]string{"packer"}, basePackages...),
+		Packages:    append([]string{"packer", "arch-test"}, basePackages...),
 		AptPackages: []string{"ansible-core", "openssh-client"}}
 	// Debian13 is trixie, which has no packer: bookworm's package is
 	// installed, as its users do; and systemd-resolved runs.
 	Debian13 = HostRelease{Name: "Debian 13", Suite: "trixie",
 		Packages:  append([]string{"systemd-resolved"}, basePackages...),
 		PackerDeb: true, Resolved: true}
+	// Debian12Foreign is Debian12 running foreign programs through the
+	// machine's interpreters: qemu-user-static's binfmt entries have the F
+	// flag, so the kernel opened them when they were registered. The host
+	// has no binfmt-support: its unit would register every format in the
+	// machine's kernel at the host's boot and remove them all, the
+	// harness's too, at its shutdown.
+	Debian12Foreign = func() HostRelease {
+		rel := Debian12
+		rel.Name = "Debian 12, foreign architectures"
+		rel.Interpreters = []string{"qemu-aarch64", "qemu-arm"}
+		return rel
+	}()
 )
 
 // hostRecipe changes whenever the way the host tree is made changes, so
@@ -91,17 +111,18 @@ type Host struct {
 // hostTarball returns the release's cached host tree, building it on first
 // use.
 func hostTarball(t *testing.T, rel HostRelease) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%s|%v|%v|%s", rel.Suite, strings.Join(rel.Packages, ","),
+		strings.Join(rel.AptPackages, ","), rel.PackerDeb, rel.Resolved, hostRecipe)))
+	path := filepath.Join(cacheDir, "host-"+rel.Suite+"-"+hex.EncodeToString(sum[:6])+".tar.zst")
+	// Releases that differ only in how they boot share a tree.
 	hostTarsMu.Lock()
-	tree := hostTars[rel.Suite]
+	tree := hostTars[path]
 	if tree == nil {
-		tree = &hostTree{}
-		hostTars[rel.Suite] = tree
+		tree = &hostTree{path: path}
+		hostTars[path] = tree
 	}
 	hostTarsMu.Unlock()
 	tree.once.Do(func() {
-		sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%s|%v|%v|%s", rel.Suite, strings.Join(rel.Packages, ","),
-			strings.Join(rel.AptPackages, ","), rel.PackerDeb, rel.Resolved, hostRecipe)))
-		tree.path = filepath.Join(cacheDir, "host-"+rel.Suite+"-"+hex.EncodeToString(sum[:6])+".tar.zst")
 		if _, err := os.Stat(tree.path); err == nil {
 			return
 		}
@@ -237,6 +258,9 @@ func BootHostOf(t *testing.T, rel HostRelease) *Host {
 func bootHost(t *testing.T, rel HostRelease, retry bool) *Host {
 	t.Helper()
 	tarball := hostTarball(t, rel)
+	if len(rel.Interpreters) > 0 {
+		registerInterpreters(t, rel.Interpreters)
+	}
 	dir, err := os.MkdirTemp("/var/tmp", "nspawn-e2e-")
 	if err != nil {
 		t.Fatal(err)
@@ -322,6 +346,9 @@ func bootHost(t *testing.T, rel HostRelease, retry bool) *Host {
 			return bootHost(t, rel, false)
 		}
 		t.Fatalf("booting the host: %v", err)
+	}
+	if len(rel.Interpreters) > 0 {
+		h.Run("mount", "-t", "binfmt_misc", "binfmt_misc", "/proc/sys/fs/binfmt_misc")
 	}
 	return h
 }

@@ -101,12 +101,14 @@ func Main(m *testing.M, background ...func()) {
 		stopBackground()
 		stopAllHosts()
 		backgroundJobs.Wait()
+		unregisterInterpreters()
 		os.Exit(130)
 	}()
 
 	code := m.Run()
 	// A build no scenario waited for still fills the cache for the next run.
 	backgroundJobs.Wait()
+	unregisterInterpreters()
 	passed, failed, skipped := summary()
 	line := fmt.Sprintf("%d passed, %d failed", passed, failed)
 	if skipped > 0 {
