@@ -90,10 +90,11 @@ FUZZ_MINIMIZE_TIME ?= 250ms
 fuzz:
 	for f in $(FUZZ_TARGETS); do $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZ_TIME) -fuzzminimizetime $(FUZZ_MINIMIZE_TIME) . || exit 1; done
 
-# Scenarios at once, each in hosts of its own; with 2 cores, three keep
-# both busy while others wait on downloads and boots. The foreign
-# architecture scenario runs arm64 and armhf trees through qemu-user.
-E2E_PARALLEL ?= 3
+# Scenarios at once, each in hosts of its own; with 2 cores, four keep
+# both busy while others wait on downloads, boots and emulation. The
+# foreign architecture scenario runs arm64 and armhf trees through
+# qemu-user.
+E2E_PARALLEL ?= 4
 FOREIGN_PKGS := qemu-user-static binfmt-support arch-test
 e2e: build
 	$(MAKE) deps HOST_PKGS="$(FOREIGN_PKGS)"
