@@ -136,7 +136,9 @@ plugin-layout:
 
 # What a GitHub release of a Packer plugin holds, in dist/: a zip per
 # platform holding the binary under the name packer init installs, and the
-# zips' checksums.
+# zips' checksums. Plugins usually make this with goreleaser; the module
+# proxy we build from serves no approved release of it, and its job here is
+# the two commands below.
 release:
 	rm -rf $(DIST) && mkdir -p $(DIST)/bin
 	for arch in $(RELEASE_ARCHES); do \
