@@ -106,7 +106,18 @@ type Host struct {
 	nspawn  *exec.Cmd
 	leader  int    // its PID 1, seen from outside
 	cgroup  string // its own, in the cgroup2 hierarchy
+	// runTimeout bounds each packer or make run in it; 20 minutes if 0.
+	runTimeout time.Duration
+	// releaseResolved gives up resolvedHost, for a host that holds it.
+	releaseResolved func()
 }
+
+// resolvedHost is held by the one host that runs systemd-resolved. Hosts
+// share this machine's network namespace (no veth links without
+// CAP_NET_ADMIN), so they share 127.0.0.53: a second resolved finds it
+// taken and turns its stub off, its containers ask the first host's, and
+// they lose every name when that host stops. A user's host has one.
+var resolvedHost = make(chan struct{}, 1)
 
 // hostTarball returns the release's cached host tree, building it on first
 // use.
@@ -258,6 +269,11 @@ func BootHostOf(t *testing.T, rel HostRelease) *Host {
 func bootHost(t *testing.T, rel HostRelease, retry bool) *Host {
 	t.Helper()
 	tarball := hostTarball(t, rel)
+	var releaseResolved func()
+	if rel.Resolved {
+		resolvedHost <- struct{}{}
+		releaseResolved = sync.OnceFunc(func() { <-resolvedHost })
+	}
 	if len(rel.Interpreters) > 0 {
 		registerInterpreters(t, rel.Interpreters)
 	}
@@ -269,7 +285,7 @@ func bootHost(t *testing.T, rel HostRelease, retry bool) *Host {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	h := &Host{t: t, release: rel, dir: dir}
+	h := &Host{t: t, release: rel, dir: dir, releaseResolved: releaseResolved}
 	t.Cleanup(h.stop)
 	// Known from the start, so an interrupt removes even a half-unpacked one.
 	hostsMu.Lock()
@@ -479,6 +495,9 @@ func (h *Host) stop() {
 		if err := os.RemoveAll(h.dir); err != nil {
 			h.t.Errorf("removing the host tree %s: %v", h.dir, err)
 		}
+	}
+	if h.releaseResolved != nil {
+		h.releaseResolved()
 	}
 }
 

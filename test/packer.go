@@ -72,7 +72,11 @@ func (h *Host) packerOf(p *packerRelease, dir string, env []string, args ...stri
 // its transcript.
 func (h *Host) runIn(dir string, argv ...string) result {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	timeout := h.runTimeout
+	if timeout == 0 {
+		timeout = 20 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := h.CmdIn(ctx, dir, argv...)
 	cmd.ExtraFiles = strayFiles
