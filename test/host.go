@@ -273,6 +273,8 @@ func bootHost(t *testing.T, rel HostRelease, retry bool) *Host {
 	if rel.Resolved {
 		resolvedHost <- struct{}{}
 		releaseResolved = sync.OnceFunc(func() { <-resolvedHost })
+		// Also when the boot fails before the host can stop.
+		t.Cleanup(releaseResolved)
 	}
 	if len(rel.Interpreters) > 0 {
 		registerInterpreters(t, rel.Interpreters)
