@@ -91,14 +91,16 @@ fuzz:
 	for f in $(FUZZ_TARGETS); do $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZ_TIME) -fuzzminimizetime $(FUZZ_MINIMIZE_TIME) . || exit 1; done
 
 # Scenarios at once, each in hosts of its own; with 2 cores, four keep
-# both busy while others wait on downloads, boots and emulation. The
+# both busy while others wait on downloads, boots and emulation. go test
+# lets every scenario start (-parallel 64) and the harness picks which
+# run, the longest first (test/schedule.go). The
 # foreign architecture scenario runs arm64 and armhf trees through
 # qemu-user.
 E2E_PARALLEL ?= 4
 FOREIGN_PKGS := qemu-user-static binfmt-support arch-test
 e2e: build
 	$(MAKE) deps HOST_PKGS="$(FOREIGN_PKGS)"
-	$(GO) test -tags e2e -v -count=1 -parallel $(E2E_PARALLEL) -timeout 80m ./test/
+	E2E_PARALLEL=$(E2E_PARALLEL) $(GO) test -tags e2e -v -count=1 -parallel 64 -timeout 80m ./test/
 
 # Repeats a four-source parallel build 20 times, checking for leaks.
 soak: build

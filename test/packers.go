@@ -40,6 +40,9 @@ func newPackerRelease(version string, build func(out string, version string) err
 // dir is where the binary is cached.
 func (p *packerRelease) dir() string { return filepath.Join(cacheDir, "packer-"+p.version) }
 
+// built tells whether the binary is on disk, cached or built in this run.
+func (p *packerRelease) built() bool { return exists(filepath.Join(p.dir(), "packer")) }
+
 // Path is the binary's path inside a host.
 func (p *packerRelease) Path() string { return "/packers/" + p.version + "/packer" }
 
@@ -47,7 +50,7 @@ func (p *packerRelease) Path() string { return "/packers/" + p.version + "/packe
 // scenario can boot its host meanwhile.
 func (p *packerRelease) Start() {
 	p.job.start(func() error {
-		if exists(filepath.Join(p.dir(), "packer")) {
+		if p.built() {
 			return nil
 		}
 		start := time.Now()

@@ -18,7 +18,7 @@ const faultCancelLimit = 10*time.Second + 5*time.Second
 // The promise under faults: a build either makes its container or leaves
 // the host as it found it, and never leaves a machine running.
 func TestFaults(t *testing.T) {
-	Scenario(t)
+	Scenario(t, Long)
 	h := BootHost(t)
 	archive := h.baseArchive()
 	h.BaseContainer()

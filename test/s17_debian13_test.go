@@ -12,7 +12,7 @@ import (
 // A Debian 13 user's host: trixie's systemd 257 with systemd-resolved, and
 // bookworm's packer package installed with dpkg -i, as trixie has none.
 func TestDebian13Host(t *testing.T) {
-	Scenario(t)
+	Scenario(t, OnDebian13)
 	h := BootHostOf(t, Debian13)
 	if v := h.Run("systemctl", "--version"); !strings.Contains(v, "systemd 257") {
 		t.Fatalf("not systemd 257: %s", lastLines(v, 1))

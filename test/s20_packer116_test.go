@@ -27,7 +27,7 @@ packer {
 // --path` into its default plugin directory, then templates that ask for
 // the plugin in required_plugins.
 func TestPacker116(t *testing.T) {
-	Scenario(t)
+	Scenario(t, ModernPacker)
 	Packer1_16.Start()
 	Packer1_9.Start()
 	h := BootHost(t)

@@ -49,7 +49,7 @@ func (h *Host) checkClone(t *testing.T, name string) {
 // The README's install from source: make install puts the plugin in
 // ~/.packer.d/plugins where every Packer line finds it.
 func TestMakeInstall(t *testing.T) {
-	Scenario(t)
+	Scenario(t, ModernPacker)
 	Packer1_9.Start()
 	Packer1_16.Start()
 	h := BootHost(t)
@@ -107,7 +107,7 @@ func TestMakeInstall(t *testing.T) {
 // What users download: the Debian package (make deb), on a Debian 13 host
 // with bookworm's packer, and a release's zip (make release).
 func TestPackages(t *testing.T) {
-	Scenario(t)
+	Scenario(t, OnDebian13, ModernPacker)
 	Packer1_16.Start()
 	DebPackage.Start()
 	ReleaseZips.Start()

@@ -42,12 +42,14 @@ var (
 )
 
 // Scenario registers t for the closing table and runs it beside the
-// others (make e2e says how many at once): each scenario boots hosts of
-// its own.
-func Scenario(t *testing.T) {
+// others, when the scheduler gives it a slot (make e2e says how many at
+// once): each scenario boots hosts of its own.
+func Scenario(t *testing.T, traits ...Trait) {
 	t.Parallel()
+	giveBack := scenarios.wait(traits)
 	start := time.Now()
 	t.Cleanup(func() {
+		giveBack()
 		status := "PASS"
 		switch {
 		case t.Failed():
