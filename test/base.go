@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
 
 // The base every later scenario builds on: the example template's base
@@ -14,7 +15,11 @@ import (
 var (
 	baseOnce sync.Once
 	baseErr  string
+	baseDone atomic.Bool
 )
+
+// baseBuilt tells whether the shared base is there for scenarios to import.
+func baseBuilt() bool { return baseDone.Load() }
 
 // buildExampleBase runs the README's main command in h: make base, in a
 // copy of the working copy. The host has no networkd to serve veth links
@@ -39,6 +44,7 @@ func (h *Host) baseArchive() string {
 			return
 		}
 		h.Run("cp", dir+"/base.tar.zst", "/shared/base.tar.zst")
+		baseDone.Store(true)
 	})
 	if baseErr != "" {
 		h.t.Fatal(baseErr)

@@ -13,7 +13,7 @@ import (
 const weirdName = `a b 'c' "d" $(touch pwned)`
 
 func TestDebootstrapBase(t *testing.T) {
-	Scenario(t)
+	Scenario(t, WithoutBase)
 	h := BootHost(t)
 	dir := h.Project("deboot", map[string]string{
 		"template.pkr.hcl": `

@@ -14,7 +14,7 @@ import (
 // debootstrap, archived as base.tar.zst), then a clone of it and an import
 // of the archive.
 func TestExampleTemplate(t *testing.T) {
-	Scenario(t)
+	Scenario(t, MakesBase)
 	h := BootHost(t)
 	h.baseArchive()
 	if !h.hasImage("base") {

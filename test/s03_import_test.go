@@ -58,7 +58,7 @@ func TestImportFormats(t *testing.T) {
 }
 
 func TestCloneOfMissingContainer(t *testing.T) {
-	Scenario(t)
+	Scenario(t, WithoutBase)
 	h := BootHost(t)
 	dir := h.Project("clone-missing", map[string]string{"t.pkr.hcl": `
 source "nspawn" "orphan" {

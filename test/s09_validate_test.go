@@ -9,7 +9,7 @@ import (
 )
 
 func TestValidateRejectsBadInput(t *testing.T) {
-	Scenario(t)
+	Scenario(t, WithoutBase)
 	h := BootHost(t)
 	cases := []struct {
 		name, body, want string

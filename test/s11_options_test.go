@@ -16,7 +16,7 @@ import (
 // The seed options not covered elsewhere, end to end: machines_dir and
 // cache_dir of one's own, import from a URL with each verify mode.
 func TestOwnDirectories(t *testing.T) {
-	Scenario(t)
+	Scenario(t, WithoutBase)
 	h := BootHost(t)
 	h.Run("mkdir", "-p", "/srv/machines", "/srv/apt-cache", "/srv/small")
 	h.Run("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", "/srv/small")

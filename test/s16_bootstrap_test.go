@@ -13,7 +13,7 @@ import (
 // A user switches bootstrapper = "mmdebstrap" for speed and gets the image
 // debootstrap would have made.
 func TestMmdebstrapMakesTheSameImage(t *testing.T) {
-	Scenario(t)
+	Scenario(t, WithoutBase)
 	h := BootHost(t)
 	debsBefore := countDebs(t, h.Path("var/cache/apt/archives"))
 	dir := h.Project("bootstrappers", map[string]string{"template.pkr.hcl": `
@@ -104,7 +104,7 @@ var baseImage = regexp.MustCompile(`\.nspawn-base-bookworm-[0-9a-f]{16}`)
 // With cache_base, the first build keeps its fresh tree and later builds
 // of the same base clone it; the README's purge commands remove it.
 func TestCacheBase(t *testing.T) {
-	Scenario(t)
+	Scenario(t, WithoutBase)
 	h := BootHost(t)
 	var sources strings.Builder
 	for _, name := range []string{"a", "b", "c", "d"} {

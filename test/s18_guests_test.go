@@ -24,7 +24,7 @@ var guestSuites = []struct{ source, suite string }{
 // Each guest boots and apt-get installs a package inside, with both
 // bootstrappers.
 func TestGuests(t *testing.T) {
-	Scenario(t, OnDebian13)
+	Scenario(t, OnDebian13, WithoutBase)
 	h := BootHostOf(t, Debian13)
 	stale := releaseExpired(t, DebianMirror(), "unstable")
 	t.Logf("the mirror's unstable Release file expired: %v", stale)

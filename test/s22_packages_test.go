@@ -11,7 +11,7 @@ import (
 // reason, naming it, and leaves nothing, with either tool. (Bases with
 // packages and components are built in TestReproducibleExports.)
 func TestPackagesAndComponents(t *testing.T) {
-	Scenario(t)
+	Scenario(t, WithoutBase)
 	h := BootHost(t)
 	missing := h.Project("packages-missing", map[string]string{"missing.pkr.hcl": `
 variable "mirror" { type = string }

@@ -92,7 +92,7 @@ build {
 // interpreters on the machine (a fresh one has none) and removes them at
 // the run's end.
 func TestForeignArchitectures(t *testing.T) {
-	Scenario(t, Long)
+	Scenario(t, Long, WithoutBase)
 	h := BootHostOf(t, Debian12Foreign)
 	// Three emulated bootstraps at once, beside the other scenarios, can
 	// take more than the usual 20 minutes on a fresh machine's first run.
@@ -140,7 +140,7 @@ func TestForeignArchitectures(t *testing.T) {
 // Trixie arm64 fails at start under qemu-user, with the cause; in a host
 // of its own, so it runs beside the other foreign builds.
 func TestForeignTrixieRefused(t *testing.T) {
-	Scenario(t, Long)
+	Scenario(t, Long, WithoutBase)
 	h := BootHostOf(t, Debian12Foreign)
 	dir := h.Project("foreign", map[string]string{"foreign.pkr.hcl": foreignTemplate, "upload.txt": "uploaded from amd64\n"})
 	mirror := "mirror=" + DebianMirror()

@@ -25,7 +25,7 @@ import (
 // run included; the bases have packages and components of their own
 // (nginx-light runs in the build's boot and logs), and SBOMs.
 func TestReproducibleExports(t *testing.T) {
-	Scenario(t, Long)
+	Scenario(t, Long, WithoutBase)
 	h := BootHost(t)
 	dir := h.Project("repro", map[string]string{"repro.pkr.hcl": `
 variable "mirror" { type = string }

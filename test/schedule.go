@@ -24,6 +24,12 @@ const (
 	// ModernPacker scenarios wait for the Packers built in the background:
 	// on a machine that has not built them yet, they start after the rest.
 	ModernPacker
+	// MakesBase is the scenario whose host builds the shared base (the
+	// README's make base): it starts first, as most others wait for it.
+	MakesBase
+	// WithoutBase scenarios make every container they use: they fill the
+	// slots while the shared base is being built.
+	WithoutBase
 )
 
 // scheduler gives out a run's slots. go test lets every scenario start
@@ -36,6 +42,8 @@ type scheduler struct {
 	slots  func() int
 	// packersBuilt tells whether every Packer the scenarios run is on disk.
 	packersBuilt func() bool
+	// baseBuilt tells whether the shared base is there to import.
+	baseBuilt func() bool
 
 	mu       sync.Mutex
 	free     int
@@ -49,7 +57,7 @@ type waiter struct {
 	ready  chan struct{}
 }
 
-var scenarios = &scheduler{settle: time.Second, slots: scenarioSlots, packersBuilt: packersBuilt}
+var scenarios = &scheduler{settle: time.Second, slots: scenarioSlots, packersBuilt: packersBuilt, baseBuilt: baseBuilt}
 
 // scenarioSlots is E2E_PARALLEL, which make e2e sets, or 4.
 func scenarioSlots() int {
@@ -125,18 +133,22 @@ func (s *scheduler) dispatch() {
 	}
 }
 
-// rank orders the waiting scenarios, lowest first: the Debian 13 chain,
-// then the long ones, then the rest; in each, those that would wait for a
-// Packer not built yet come last. Equal ranks keep their arrival order.
+// rank orders the waiting scenarios, lowest first: the Debian 13 chain and
+// the base's maker, then the long ones, then the rest; in each, those that
+// would wait for a Packer or the base, not there yet, come last. Equal
+// ranks keep their arrival order.
 func (s *scheduler) rank(w *waiter) int {
 	r := 20
 	switch {
-	case w.traits[OnDebian13]:
+	case w.traits[OnDebian13], w.traits[MakesBase]:
 		r = 0
 	case w.traits[Long]:
 		r = 10
 	}
 	if w.traits[ModernPacker] && !s.packersBuilt() {
+		r += 5
+	}
+	if !w.traits[WithoutBase] && !w.traits[MakesBase] && !s.baseBuilt() {
 		r += 5
 	}
 	return r

@@ -7,10 +7,12 @@ import (
 	"time"
 )
 
-// The scheduler starts the Debian 13 chain and the long scenarios first,
-// one Debian 13 scenario at a time, and those waiting for a Packer last.
+// The scheduler starts the base's maker, the Debian 13 chain and the long
+// scenarios first, one Debian 13 scenario at a time, and those waiting
+// for a Packer or the base last.
 func TestSchedulerOrder(t *testing.T) {
-	s := &scheduler{settle: 10 * time.Millisecond, slots: func() int { return 2 }, packersBuilt: func() bool { return false }}
+	// The first pick comes when the test says, not after a settling time.
+	s := &scheduler{settle: time.Hour, slots: func() int { return 2 }, packersBuilt: func() bool { return false }, baseBuilt: func() bool { return false }}
 	arrivals := []struct {
 		name   string
 		traits []Trait
@@ -21,6 +23,8 @@ func TestSchedulerOrder(t *testing.T) {
 		{"d13-packer", []Trait{OnDebian13, ModernPacker}},
 		{"packer", []Trait{ModernPacker}},
 		{"d13-second", []Trait{OnDebian13}},
+		{"without-base", []Trait{WithoutBase}},
+		{"maker", []Trait{MakesBase}},
 	}
 	started := make(chan string, len(arrivals))
 	giveBack := map[string]chan struct{}{}
@@ -33,7 +37,7 @@ func TestSchedulerOrder(t *testing.T) {
 			release()
 		}()
 		// Arrive in this order.
-		for deadline := time.Now().Add(time.Second); ; time.Sleep(time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
 			s.mu.Lock()
 			n := len(s.waiting)
 			s.mu.Unlock()
@@ -42,30 +46,35 @@ func TestSchedulerOrder(t *testing.T) {
 			}
 		}
 	}
+	s.mu.Lock()
+	s.dispatch()
+	s.mu.Unlock()
 	next := func() string {
 		select {
 		case name := <-started:
 			return name
-		case <-time.After(5 * time.Second):
+		case <-time.After(time.Minute):
 			return "(none)"
 		}
 	}
 	// Started together, they may report in either order.
-	if first := map[string]bool{next(): true, next(): true}; !first["d13"] || !first["long"] {
-		t.Fatalf("started first %v; want d13 and long", first)
+	if first := map[string]bool{next(): true, next(): true}; !first["maker"] || !first["d13"] {
+		t.Fatalf("started first %v; want maker and d13", first)
 	}
 	// Each slot given back starts the next in rank.
 	for _, step := range []struct{ giveBack, want string }{
 		{"d13", "d13-second"},
-		{"long", "plain"},
+		{"maker", "long"},
 		{"d13-second", "d13-packer"},
-		{"plain", "packer"},
+		{"long", "without-base"},
+		{"d13-packer", "plain"},
+		{"without-base", "packer"},
 	} {
 		close(giveBack[step.giveBack])
 		if got := next(); got != step.want {
 			t.Fatalf("after %s gave its slot back, %s started; want %s", step.giveBack, got, step.want)
 		}
 	}
-	close(giveBack["d13-packer"])
+	close(giveBack["plain"])
 	close(giveBack["packer"])
 }
