@@ -90,8 +90,13 @@ func buildPackerFromProxy(out, version string) error {
 			return err
 		}
 	}
-	return goCommands(work, []string{"go", "mod", "tidy", "-e"}, []string{"go", "build", "-o", out, "github.com/hashicorp/packer"})
+	return goCommands(work, []string{"go", "mod", "tidy", "-e"}, []string{"go", "build", "-ldflags", strippedBinary, "-o", out, "github.com/hashicorp/packer"})
 }
+
+// strippedBinary links Packer without its symbol table and debug
+// information, which no test reads and the linker would spend a fresh
+// machine's time on.
+const strippedBinary = "-s -w"
 
 // pluginSource is the plugin's address in required_plugins and in `packer
 // plugins install`, the Makefile's PLUGIN_SOURCE.
@@ -138,7 +143,7 @@ func buildPackerFromSource(out, version string) error {
 	if b, err := backgroundCommand("tar", "-xzf", src, "-C", work).CombinedOutput(); err != nil {
 		return fmt.Errorf("unpacking %s: %v: %s", src, err, b)
 	}
-	return goCommands(filepath.Join(work, "packer-"+version), []string{"go", "build", "-o", out, "."})
+	return goCommands(filepath.Join(work, "packer-"+version), []string{"go", "build", "-ldflags", strippedBinary, "-o", out, "."})
 }
 
 // packer116Source is $PACKER_116_SRC, or else ../shared/ beside the main
