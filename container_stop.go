@@ -113,7 +113,28 @@ func discardContainer(ctx context.Context, m Host, ui packersdk.Ui, cfg *Config,
 			return fmt.Errorf("terminate %s: %w; stop it with: machinectl terminate %s", name, err, name)
 		}
 	}
-	return waitGone(ctx, m, name, terminateGrace)
+	if err := waitGone(ctx, m, name, terminateGrace); err != nil {
+		return err
+	}
+	// The removal comes next: its nspawn, even one machined never
+	// listed, must have let go of the image.
+	return waitUnitStopped(ctx, m, name, terminateGrace)
+}
+
+// waitUnitStopped waits until the container's systemd-nspawn@ unit has
+// stopped, for at most timeout.
+func waitUnitStopped(ctx context.Context, m Host, name string, timeout time.Duration) error {
+	err := pollUntil(ctx, timeout, func(ctx context.Context) bool {
+		active, err := m.UnitActive(ctx, name)
+		return err == nil && !active
+	})
+	switch {
+	case errors.Is(err, errPollTimeout):
+		return fmt.Errorf("systemd-nspawn@%s.service did not stop within %s; stop it with: systemctl kill --signal=SIGKILL systemd-nspawn@%s.service", name, timeout, name)
+	case err != nil:
+		return fmt.Errorf("waiting for systemd-nspawn@%s.service to stop: %w", name, err)
+	}
+	return nil
 }
 
 // powerOff asks the container to shut down and returns its init, to

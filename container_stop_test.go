@@ -122,6 +122,20 @@ func TestDiscardKillsTheUnitWhenTerminateFails(t *testing.T) {
 	}
 }
 
+// A cancelled machinectl start leaves the unit starting, with no machine
+// for machined to list: the removal that follows waits until the unit has
+// stopped and its nspawn let go of the image.
+func TestDiscardWaitsForAStartingUnit(t *testing.T) {
+	f := newFakeHost()
+	f.failOn["terminate"] = errors.New("No machine 'web' known")
+	f.unitLingers = 2
+	stopWith(t, discardContainer, f)
+	assertCalls(t, f, "terminate web", "kill-unit web", "unit-active web", "unit-active web", "unit-active web")
+	if f.unitLingers != 0 {
+		t.Errorf("discard returned while the unit was still active")
+	}
+}
+
 // One that stopped by itself is no error.
 func TestDiscardOfAStoppedContainer(t *testing.T) {
 	f := newFakeHost()

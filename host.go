@@ -72,8 +72,12 @@ type Host interface {
 	// Terminate kills the container at once.
 	Terminate(ctx context.Context, name string) error
 	// KillUnit kills every process of the container's systemd-nspawn@
-	// unit, whatever jobs the unit has pending.
+	// unit, first replacing whatever job the unit has pending with a stop
+	// job, so a start still queued does not run nspawn after the kill.
 	KillUnit(ctx context.Context, name string) error
+	// UnitActive reports whether the container's systemd-nspawn@ unit is
+	// starting, running or stopping: its nspawn may hold the image.
+	UnitActive(ctx context.Context, name string) (bool, error)
 	// RemoveImage deletes an image known to machined.
 	RemoveImage(ctx context.Context, name string) error
 	// RemoveTree deletes a directory tree that the build made itself.
@@ -344,9 +348,8 @@ func (h *hostTools) Journal(ctx context.Context, name string, since time.Time, l
 	// is gone. A running container's lines are there already.
 	if up, err := h.Running(ctx, name); err == nil && !up {
 		_ = pollUntil(ctx, unitSettleTimeout, func(ctx context.Context) bool {
-			out, _ := h.output(ctx, "systemctl", "is-active", "--", nspawnUnit(name))
-			st := strings.TrimSpace(out)
-			return st != "active" && st != "activating" && st != "deactivating" && st != "reloading"
+			active, err := h.UnitActive(ctx, name)
+			return err != nil || !active
 		})
 	}
 	argv := journalArgv(name, since)
@@ -451,7 +454,23 @@ func (h *hostTools) StopUnit(ctx context.Context, name string) error {
 }
 
 func (h *hostTools) KillUnit(ctx context.Context, name string) error {
+	if err := h.stream(ctx, nil, "systemctl", "stop", "--no-block", "--", nspawnUnit(name)); err != nil {
+		return err
+	}
 	return h.stream(ctx, nil, "systemctl", "kill", "--signal=SIGKILL", "--", nspawnUnit(name))
+}
+
+func (h *hostTools) UnitActive(ctx context.Context, name string) (bool, error) {
+	// is-active exits non-zero for every state but active: its word says.
+	out, err := h.output(ctx, "systemctl", "is-active", "--", nspawnUnit(name))
+	switch st := strings.TrimSpace(out); st {
+	case "active", "activating", "deactivating", "reloading", "refreshing":
+		return true, nil
+	case "inactive", "failed", "unknown":
+		return false, nil
+	default:
+		return false, fmt.Errorf("systemctl is-active %s: %q (%v)", nspawnUnit(name), st, err)
+	}
 }
 
 func (h *hostTools) Terminate(ctx context.Context, name string) error {

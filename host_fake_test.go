@@ -33,6 +33,9 @@ type fakeHost struct {
 	blockOn string
 	// journal is what Journal answers.
 	journal string
+	// unitLingers is how many more UnitActive calls answer that the unit
+	// is still active (a start job that outlived machinectl start).
+	unitLingers int
 }
 
 func newFakeHost() *fakeHost {
@@ -297,6 +300,21 @@ func (f *fakeHost) PoweroffByBus(ctx context.Context, name string) error {
 
 func (f *fakeHost) KillUnit(ctx context.Context, name string) error {
 	return f.stop("kill-unit", name)
+}
+
+// UnitActive says the unit runs while the machine does, or while told
+// that its start job still runs after machined stopped listing it.
+func (f *fakeHost) UnitActive(ctx context.Context, name string) (bool, error) {
+	if err := f.record("unit-active %s", name); err != nil {
+		return false, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.unitLingers > 0 {
+		f.unitLingers--
+		return true, nil
+	}
+	return f.running[name], nil
 }
 
 func (f *fakeHost) Terminate(ctx context.Context, name string) error {
