@@ -37,8 +37,10 @@ type Host interface {
 	// with fixed set, one that depends on the tree alone.
 	MakeRawImage(ctx context.Context, dir, path string, size int64, fixed *rawIdentity) error
 	// Compress writes what src yields to path, compressed for format
-	// (.tar.gz, .tar.xz or .tar.zst) by that format's tool.
-	Compress(ctx context.Context, src io.Reader, format exportFormat, path string) error
+	// (.tar.gz, .tar.xz or .tar.zst) by that format's tool. src is the
+	// tool's standard input itself, so nothing is copied on the way; it
+	// stays open for the caller to close.
+	Compress(ctx context.Context, src *os.File, format exportFormat, path string) error
 	// ResetOwnership shifts the tree at dir back to plain user ids.
 	ResetOwnership(ctx context.Context, dir string) error
 	// Importing reports whether machined still runs a transfer into name.
@@ -278,7 +280,7 @@ func makeRawImageArgv(dir, path string, size int64, fixed *rawIdentity) (argv, e
 	return append(argv, "--", path, fmt.Sprintf("%dK", size/1024)), env
 }
 
-func (h *hostTools) Compress(ctx context.Context, src io.Reader, format exportFormat, path string) error {
+func (h *hostTools) Compress(ctx context.Context, src *os.File, format exportFormat, path string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err

@@ -146,7 +146,7 @@ func (f *fakeHost) MakeRawImage(ctx context.Context, dir, path string, size int6
 }
 
 // Compress stores src as it is: the tests read the tar back.
-func (f *fakeHost) Compress(ctx context.Context, src io.Reader, format exportFormat, path string) error {
+func (f *fakeHost) Compress(ctx context.Context, src *os.File, format exportFormat, path string) error {
 	if err := f.record("compress %s %s", format, path); err != nil {
 		return err
 	}

@@ -5,10 +5,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/packer/packer-plugin-sdk/multistep"
@@ -106,17 +106,29 @@ func exportReproducibleTar(ctx context.Context, m Host, tree string, format expo
 		}
 		return err
 	}
-	pr, pw := io.Pipe()
+	// The tool reads the pipe itself: through an io.Reader, exec would
+	// copy every byte once more on its way into the tool's own pipe.
+	pr, pw, err := bulkPipe()
+	if err != nil {
+		return err
+	}
 	written := make(chan error, 1)
 	go func() {
 		err := writeImageTar(pw, tree, epoch)
-		pw.CloseWithError(err)
+		// The tool's end of file, also when the tar failed: it then
+		// finishes, and the tar's error is the one reported.
+		pw.Close()
 		written <- err
 	}()
-	err := m.Compress(ctx, pr, format, path)
-	// A compressor that stopped early leaves the writer blocked: free it.
-	pr.CloseWithError(io.ErrClosedPipe)
-	if werr := <-written; werr != nil && !errors.Is(werr, io.ErrClosedPipe) {
+	err = m.Compress(ctx, pr, format, path)
+	// A compressor that stopped early leaves the writer blocked in a full
+	// pipe: with no reader left, its write fails and it returns.
+	pr.Close()
+	werr := <-written
+	if err != nil && errors.Is(werr, syscall.EPIPE) {
+		return err
+	}
+	if werr != nil {
 		return fmt.Errorf("writing the tar of %s: %w", tree, werr)
 	}
 	return err
