@@ -78,8 +78,9 @@ type Config struct {
 	// `Acquire::Check-Valid-Until "false"`, and the image keeps it in
 	// `/etc/apt/apt.conf.d/00nspawn-check-valid-until` so provisioners'
 	// `apt-get update` works with that mirror too. With the default such
-	// a mirror is an error before the container boots, with either
-	// bootstrapper. Default `true`.
+	// a mirror is an error, with either bootstrapper: before anything is
+	// installed when `mirror` is given (its Release file is read first),
+	// else before the container boots. Default `true`.
 	CheckValidUntil config.Trilean `mapstructure:"check_valid_until"`
 	// Where a debootstrapped container is made. Another directory works
 	// too: during the build the container is linked into `/run/machines`

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -31,6 +33,26 @@ func expiredRelease(tree string, now time.Time) string {
 		if until, ok := validUntil(b); ok && until.Before(now) {
 			return fmt.Sprintf("%s was valid until %s", filepath.Base(f), until.UTC().Format(time.RFC1123))
 		}
+	}
+	return ""
+}
+
+// expiredAtMirror reads suite's Release file at mirror before anything is
+// made, and describes it if its Valid-Until has passed: a stale mirror is
+// then refused in seconds, not after a whole install. It is "" when the
+// file is current or cannot be read; expiredRelease, after the install,
+// still looks at what the bootstrapper fetched.
+func expiredAtMirror(ctx context.Context, mirror, suite string, now time.Time) string {
+	base := strings.TrimRight(mirror, "/") + "/dists/" + suite + "/"
+	for _, name := range []string{"InRelease", "Release"} {
+		b, err := fetch(ctx, base+name)
+		if err != nil {
+			continue
+		}
+		if until, ok := validUntil(b); ok && until.Before(now) {
+			return fmt.Sprintf("%s%s was valid until %s", base, name, until.UTC().Format(time.RFC1123))
+		}
+		return ""
 	}
 	return ""
 }

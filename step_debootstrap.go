@@ -64,6 +64,14 @@ func (s *stepBootstrap) Run(ctx context.Context, state multistep.StateBag) multi
 	ui := state.Get("ui").(packersdk.Ui)
 
 	target := cfg.containerPath()
+	opts := cfg.bootstrapOptions()
+	// The default mirror is never stale; a given one may be.
+	if cfg.Mirror != "" && !opts.IgnoreValidUntil {
+		if expired := expiredAtMirror(ctx, cfg.Mirror, cfg.Suite, time.Now()); expired != "" {
+			return halt(state, fmt.Errorf("%s of suite %q: the mirror's Release file has expired (%s), so apt would refuse it; %s",
+				cfg.Bootstrapper, cfg.Suite, expired, expiredReleaseAdvice))
+		}
+	}
 	ui.Say(fmt.Sprintf("Installing %s into %s with %s...", cfg.Suite, target, cfg.Bootstrapper))
 	// Mark first: a failed bootstrap leaves a partial tree behind.
 	state.Put(stateCreated, true)
@@ -74,7 +82,6 @@ func (s *stepBootstrap) Run(ctx context.Context, state multistep.StateBag) multi
 			return halt(state, fmt.Errorf("preparing %s: %w", target, err))
 		}
 	}
-	opts := cfg.bootstrapOptions()
 	if cfg.reproducible() {
 		// Known before the install, so the bootstrapper has it too.
 		date := cfg.sourceDate

@@ -147,3 +147,48 @@ func TestBootstrapStepCleanupLeavesWhatItDidNotMake(t *testing.T) {
 		t.Errorf("the tree was touched: %v", err)
 	}
 }
+
+// A given mirror whose Release file has expired is refused before the
+// bootstrapper runs or anything is made, unless check_valid_until is
+// false; a current one, or one that cannot be read, goes on to the install.
+func TestBootstrapStepRefusesAStaleMirrorFirst(t *testing.T) {
+	stale, current := t.TempDir(), t.TempDir()
+	for dir, until := range map[string]string{stale: "Sat, 09 Nov 2024 10:16:26 UTC", current: "Sat, 09 Nov 2124 10:16:26 UTC"} {
+		writeRelease(t, dir, "unstable", "Sat, 02 Nov 2024 10:16:26 UTC\nValid-Until: "+until)
+	}
+	cases := []struct {
+		name    string
+		kv      []interface{}
+		refused bool
+	}{
+		{"stale", []interface{}{"mirror", "file://" + stale}, true},
+		{"stale, taken", []interface{}{"mirror", "file://" + stale, "check_valid_until", false}, false},
+		{"current", []interface{}{"mirror", "file://" + current}, false},
+		{"unreadable", []interface{}{"mirror", "file://" + t.TempDir()}, false},
+	}
+	for _, tc := range cases {
+		state, maker, out := bootstrapState(t, tc.kv...)
+		action := (&stepBootstrap{}).Run(context.Background(), state)
+		if !tc.refused {
+			if !maker.called("debootstrap") {
+				t.Errorf("%s: debootstrap did not run (%v)\n%s", tc.name, stepError(state), out)
+			}
+			continue
+		}
+		if action != multistep.ActionHalt {
+			t.Fatalf("%s: Run went on", tc.name)
+		}
+		err := stepError(state)
+		for _, w := range []string{`debootstrap of suite "unstable": the mirror's Release file has expired (file://` + stale + `/dists/unstable/InRelease was valid until Sat, 09 Nov 2024 10:16:26 UTC)`, expiredReleaseAdvice} {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %v; want it to say %q", tc.name, err, w)
+			}
+		}
+		if len(maker.callLog()) != 0 {
+			t.Errorf("%s: the host was touched: %v", tc.name, maker.callLog())
+		}
+		if created, _ := state.Get(stateCreated).(bool); created {
+			t.Errorf("%s: marked as made, so the cleanup would remove what it did not make", tc.name)
+		}
+	}
+}
