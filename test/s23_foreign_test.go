@@ -96,8 +96,9 @@ func TestForeignArchitectures(t *testing.T) {
 	// the machine's interpreter registrations with it.
 	Scenario(t, Long, WithoutBase)
 	h := BootHostOf(t, Debian12Foreign)
-	// Three emulated bootstraps at once, beside the other scenarios, can
-	// take more than the usual 20 minutes on a fresh machine's first run.
+	// Three emulated bootstraps, which take turns on the host's package
+	// cache, beside the other scenarios, can take more than the usual 20
+	// minutes on a fresh machine's first run.
 	h.runTimeout = 45 * time.Minute
 	dir := h.Project("foreign", map[string]string{"foreign.pkr.hcl": foreignTemplate, "upload.txt": "uploaded from amd64\n"})
 	mirror := "mirror=" + DebianMirror()
